@@ -3,7 +3,6 @@ package train
 import (
 	"bytes"
 	"crypto/sha256"
-	"encoding"
 	"encoding/gob"
 	"errors"
 	"fmt"
@@ -42,7 +41,7 @@ type checkpoint struct {
 	Tensors   []string
 	Weights   [][]float32
 	BestState [][]float32
-	Optimizer []byte
+	Optimizer model.OptimizerState
 }
 
 var errNoCheckpoint = errors.New("no checkpoint")
@@ -57,13 +56,9 @@ func tensorNames(net *model.Network[float32]) []string {
 
 // save writes the state atomically to path.
 func (s *runState) save(path string, net *model.Network[float32], opt model.Optimizer[float32]) error {
-	om, ok := opt.(encoding.BinaryMarshaler)
-	if !ok {
-		return fmt.Errorf("train: checkpoint %s: the optimizer cannot save its state", path)
-	}
-	ob, err := om.MarshalBinary()
+	ob, err := model.SaveOptimizer(opt, net.Params())
 	if err != nil {
-		return fmt.Errorf("train: checkpoint %s: optimizer: %w", path, err)
+		return fmt.Errorf("train: checkpoint %s: %w", path, err)
 	}
 	sh, _ := s.shuffle.MarshalBinary() // PCG's MarshalBinary never fails
 	dr, _ := s.dropout.MarshalBinary()
@@ -127,12 +122,8 @@ func (s *runState) load(path string, net *model.Network[float32], opt model.Opti
 	if err := net.LoadState(c.Weights); err != nil {
 		return fmt.Errorf("train: resume from %s: %w", path, err)
 	}
-	ou, ok := opt.(encoding.BinaryUnmarshaler)
-	if !ok {
-		return fmt.Errorf("train: resume from %s: the optimizer cannot restore its state", path)
-	}
-	if err := ou.UnmarshalBinary(c.Optimizer); err != nil {
-		return fmt.Errorf("train: resume from %s: optimizer: %w", path, err)
+	if err := model.RestoreOptimizer(opt, net.Params(), c.Optimizer); err != nil {
+		return fmt.Errorf("train: resume from %s: %w", path, err)
 	}
 	if err := s.shuffle.UnmarshalBinary(c.Shuffle); err != nil {
 		return fmt.Errorf("train: resume from %s: %w", path, err)

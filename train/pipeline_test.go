@@ -1,0 +1,156 @@
+package train
+
+import (
+	"context"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"testing"
+
+	"gorgonia.org/tensor"
+
+	"github.com/cnids/cnids/dataset"
+	"github.com/cnids/cnids/features"
+	"github.com/cnids/cnids/model"
+)
+
+// kddSample reads KDDTrain+_20Percent from ../shared and returns a
+// stratified sample of about n rows.
+func kddSample(t *testing.T, n int) *features.Frame {
+	t.Helper()
+	_, file, _, _ := runtime.Caller(0)
+	path := filepath.Join(filepath.Dir(file), "..", "..", "shared", "datasets", "nsl-kdd", "KDDTrain+_20Percent.txt.gz")
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("shared dataset missing (CI puts ../shared beside the repository): %v", err)
+	}
+	f, _, err := dataset.ReadFile(path, dataset.Options{Family: "nsl-kdd"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, keep, err := StratifiedSplit(f.Y, float64(n)/float64(f.Len()), rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f.Subset(keep)
+}
+
+func quickPipeline() *Pipeline {
+	cfg := quickConfig(3)
+	cfg.Epochs, cfg.Batch, cfg.LR = 3, 32, 0.005
+	return &Pipeline{
+		Encoder:   features.EncoderConfig{Scale: "minmax", Log1p: true, Clip: true},
+		Arch:      smallArch(),
+		Train:     cfg,
+		ValidFrac: 0.25,
+		TargetFAR: 0.02,
+	}
+}
+
+// The model file round-trips: evaluating after Save and Load gives
+// bit-identical predictions and probabilities.
+func TestPipelineFitSaveLoadRoundTrip(t *testing.T) {
+	f := kddSample(t, 3000)
+	out, err := quickPipeline().Fit(context.Background(), f, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := out.File.Header
+	if h.Classes[h.NormalClass] != "normal" || h.Threshold <= 0 || h.Threshold >= 1 {
+		t.Fatalf("header: normal class %d of %v, threshold %v", h.NormalClass, h.Classes, h.Threshold)
+	}
+	if out.Operating.FalseAlarmRate > 0.02 {
+		t.Fatalf("validation false-alarm rate %v above the 0.02 target", out.Operating.FalseAlarmRate)
+	}
+	if h.Semantics.Family != "nsl-kdd" || h.Semantics.Compatible(features.KDDSemantics()) != nil {
+		t.Fatalf("semantics %+v", h.Semantics)
+	}
+	if out.Valid.Accuracy < 0.9 {
+		t.Fatalf("validation accuracy %.3f", out.Valid.Accuracy)
+	}
+	path := filepath.Join(t.TempDir(), "m.model")
+	if err := out.File.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	loaded, err := model.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := EvaluateFile(out.File, f, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, err := EvaluateFile(loaded, f, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(before.Pred, after.Pred) || !slices.Equal(before.Probs, after.Probs) {
+		t.Fatal("predictions differ after saving and loading the model")
+	}
+	if before.Hard == nil || before.Operating == nil {
+		t.Fatal("evaluation lacks the difficulty<21 view or the operating point")
+	}
+	if loaded.Header.Training.Seed != 3 || loaded.Header.Training.ValidRows == 0 || len(loaded.Header.Training.Validation) == 0 {
+		t.Fatalf("training metadata lost: %+v", loaded.Header.Training)
+	}
+}
+
+func TestEvaluateFileRejectsOtherClasses(t *testing.T) {
+	f := kddSample(t, 800)
+	out, err := quickPipeline().Fit(context.Background(), f, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := f.Subset([]int{0, 1, 2})
+	g.Classes = []string{"normal", "attack"}
+	if _, err := EvaluateFile(out.File, g, 1); err == nil {
+		t.Fatal("evaluating binary-labelled rows with a 5-class model succeeded")
+	}
+}
+
+func TestCrossValidateSmall(t *testing.T) {
+	f := kddSample(t, 1200)
+	p := quickPipeline()
+	res, err := p.CrossValidate(context.Background(), f, 3, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Folds) != 6 || res.Summary.Folds != 6 || res.Hard == nil {
+		t.Fatalf("%d folds, summary of %d, hard summary %v", len(res.Folds), res.Summary.Folds, res.Hard != nil)
+	}
+	// Every row is held out once per repeat.
+	if got := res.Confusion.Total(); got != int64(2*f.Len()) {
+		t.Fatalf("summed confusion matrix counts %d rows, want 2 x %d", got, f.Len())
+	}
+	if res.Summary.Accuracy.Mean < 0.8 || res.Summary.Accuracy.SD < 0 {
+		t.Fatalf("accuracy %v", res.Summary.Accuracy)
+	}
+}
+
+// duplicate is a trivial Balancer for the hook: it repeats every row.
+type duplicate struct{}
+
+func (duplicate) Resample(x *tensor.Dense, y []int32, _ *rand.Rand) (*tensor.Dense, []int32, error) {
+	d := x.Data().([]float32)
+	xs := append(slices.Clone(d), d...)
+	return tensor.New(tensor.WithShape(2*len(y), len(d)/len(y)), tensor.WithBacking(xs)), append(slices.Clone(y), y...), nil
+}
+
+func TestPipelineBalancerHook(t *testing.T) {
+	f := kddSample(t, 800)
+	p := quickPipeline()
+	p.Balancer, p.BalanceName = duplicate{}, "duplicate"
+	out, err := p.Fit(context.Background(), f, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range out.TrainCounts {
+		if out.BalancedCounts[i] != 2*out.TrainCounts[i] {
+			t.Fatalf("balanced counts %v, training counts %v", out.BalancedCounts, out.TrainCounts)
+		}
+	}
+	if out.File.Header.Training.Balance != "duplicate" || !slices.Equal(out.File.Header.Training.BalancedCounts, out.BalancedCounts) {
+		t.Fatalf("model records balance %q %v", out.File.Header.Training.Balance, out.File.Header.Training.BalancedCounts)
+	}
+}
