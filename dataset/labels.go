@@ -212,6 +212,12 @@ func kddLabels() map[string]kddLabel {
 		c, _ := KDDCategory(n) // every name of the table has a category (tested)
 		m[n] = kddLabel{name: n, attack: i, category: slices.Index(cats, c)}
 	}
+	// Rows labelled by category rather than attack name (cnids extract
+	// --labels writes them for captures whose attack has no NSL-KDD name):
+	// usable in the category and binary modes, not in the attack mode.
+	for i, c := range cats[1:] {
+		m[strings.ToLower(c)] = kddLabel{name: c, attack: -1, category: i + 1}
+	}
 	return m
 }
 

@@ -745,9 +745,12 @@ func (l *loader) kddLabel(n int) (int, string, int, *ParseError) {
 	class := e.category
 	switch l.mode {
 	case LabelsAttack:
+		if e.attack < 0 {
+			return 0, "", 0, l.fieldErr(n, pos, b, because(ErrUnknownLabel, "is a category, not an attack name (label mode attack needs attack names)"))
+		}
 		class = e.attack
 	case LabelsBinary:
-		class = min(e.attack, 1)
+		class = min(e.category, 1)
 	}
 	return class, e.name, d, nil
 }

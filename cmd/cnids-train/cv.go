@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/cnids/cnids/internal/cli"
+
 	"github.com/cnids/cnids/train"
 )
 
@@ -18,19 +20,19 @@ func cmdCV(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var po pipeOpts
 	ro.register(fs)
 	po.register(fs)
-	var trainFiles listFlag
+	var trainFiles cli.List
 	fs.Var(&trainFiles, "train", "dataset file(s) to cross-validate on")
 	folds := fs.Int("folds", 5, "number of folds")
 	repeats := fs.Int("repeats", 1, "repeats with independent shuffles")
 	out := fs.String("out", "", "directory for the report: summary Markdown, JSON and the summed confusion matrix PNG")
 	asJSON := fs.Bool("json", false, "print the result as JSON on stdout")
-	if err := parse(fs, args, stderr); err != nil {
+	if err := cli.Parse(fs, args, stderr); err != nil {
 		return err
 	}
 	if len(trainFiles) == 0 {
 		fmt.Fprintln(stderr, "cnids-train cv: --train FILE is required")
 		fs.Usage()
-		return errUsage
+		return cli.ErrUsage
 	}
 	pl, err := po.pipeline(stderr)
 	if err != nil {

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/cnids/cnids/internal/cli"
+
 	"github.com/cnids/cnids/model"
 	"github.com/cnids/cnids/train"
 )
@@ -14,7 +16,7 @@ import (
 func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("cnids-train eval", flag.ContinueOnError)
 	modelPath := fs.String("model", "", "model file")
-	var testFiles listFlag
+	var testFiles cli.List
 	fs.Var(&testFiles, "test", "labelled test file(s)")
 	labels := fs.String("labels", "", "label mode of the test file (default: the model's)")
 	skipBad := fs.Bool("skip-bad", false, "skip bad rows (counted and reported)")
@@ -22,13 +24,13 @@ func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	threads := fs.Int("threads", 0, "threads (0: all cores)")
 	predOut := fs.String("predictions", "", "write per-row predictions (line, true, predicted, score, probabilities) as CSV to this file")
 	fs.String("config", "", "YAML file of flag settings")
-	if err := parse(fs, args, stderr); err != nil {
+	if err := cli.Parse(fs, args, stderr); err != nil {
 		return err
 	}
 	if *modelPath == "" || len(testFiles) == 0 {
 		fmt.Fprintln(stderr, "cnids-train eval: --model and --test are required")
 		fs.Usage()
-		return errUsage
+		return cli.ErrUsage
 	}
 	mf, err := model.Load(*modelPath)
 	if err != nil {
@@ -62,4 +64,3 @@ func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	return printEvaluation(stdout, "Test", ev, mf.Header.Classes)
 }
-

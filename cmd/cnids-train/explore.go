@@ -12,6 +12,8 @@ import (
 	"slices"
 	"text/tabwriter"
 
+	"github.com/cnids/cnids/internal/cli"
+
 	"github.com/cnids/cnids/features"
 	"github.com/cnids/cnids/train"
 )
@@ -23,13 +25,13 @@ func cmdExplore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.String("config", "", "YAML file of flag settings")
 	out := fs.String("out", "", "directory for the PNG charts (default explore-DATASET)")
 	bins := fs.Int("bins", 30, "histogram bins")
-	if err := parse(fs, args, stderr); err != nil {
+	if err := cli.Parse(fs, args, stderr); err != nil {
 		return err
 	}
 	if fs.NArg() == 0 {
 		fmt.Fprintln(stderr, "cnids-train explore: give one or more dataset files")
 		fs.Usage()
-		return errUsage
+		return cli.ErrUsage
 	}
 	frame, _, err := ro.read(fs.Args(), stderr)
 	if err != nil {

@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/cnids/cnids/internal/cli"
+
 	"github.com/cnids/cnids/features"
 	"github.com/cnids/cnids/train"
 )
@@ -19,7 +21,7 @@ func cmdFit(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	var po pipeOpts
 	ro.register(fs)
 	po.register(fs)
-	var trainFiles, validFiles, testFiles listFlag
+	var trainFiles, validFiles, testFiles cli.List
 	fs.Var(&trainFiles, "train", "training file(s); repeat or comma-separate for several")
 	fs.Var(&validFiles, "valid", "validation file(s) (default: a stratified --valid-split of the training rows)")
 	fs.Var(&testFiles, "test", "test file(s), evaluated after training and never used to choose anything")
@@ -28,13 +30,13 @@ func cmdFit(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	asJSON := fs.Bool("json", false, "print the metrics as JSON on stdout instead of tables")
 	ckpt := fs.String("checkpoint", "", "checkpoint file rewritten after every epoch")
 	resume := fs.Bool("resume", false, "resume from --checkpoint when it exists")
-	if err := parse(fs, args, stderr); err != nil {
+	if err := cli.Parse(fs, args, stderr); err != nil {
 		return err
 	}
 	if len(trainFiles) == 0 {
 		fmt.Fprintln(stderr, "cnids-train fit: --train FILE is required")
 		fs.Usage()
-		return errUsage
+		return cli.ErrUsage
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %v", fs.Args())

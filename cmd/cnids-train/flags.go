@@ -3,7 +3,6 @@ package main
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -13,7 +12,6 @@ import (
 	"strings"
 
 	"golang.org/x/term"
-	"gopkg.in/yaml.v3"
 
 	"github.com/cnids/cnids/dataset"
 	"github.com/cnids/cnids/features"
@@ -21,75 +19,6 @@ import (
 	"github.com/cnids/cnids/model"
 	"github.com/cnids/cnids/train"
 )
-
-// errUsage marks a command-line error already reported by the flag set.
-var errUsage = errors.New("usage")
-
-// listFlag collects a repeatable or comma-separated flag.
-type listFlag []string
-
-func (l *listFlag) String() string { return strings.Join(*l, ",") }
-func (l *listFlag) Set(v string) error {
-	for _, s := range strings.Split(v, ",") {
-		if s = strings.TrimSpace(s); s != "" {
-			*l = append(*l, s)
-		}
-	}
-	return nil
-}
-
-// parse parses args into fs, after applying the YAML file named by the
-// --config flag (when fs has one and it is given): each key of the file
-// sets the flag of that name unless the command line sets it too.
-func parse(fs *flag.FlagSet, args []string, stderr io.Writer) error {
-	fs.SetOutput(stderr)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return errUsage
-		}
-		return errUsage
-	}
-	cf := fs.Lookup("config")
-	if cf == nil || cf.Value.String() == "" {
-		return nil
-	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	data, err := os.ReadFile(cf.Value.String())
-	if err != nil {
-		return fmt.Errorf("config: %w", err)
-	}
-	var m map[string]yaml.Node
-	if err := yaml.Unmarshal(data, &m); err != nil {
-		return fmt.Errorf("config %s: %w", cf.Value.String(), err)
-	}
-	for k, node := range m {
-		f := fs.Lookup(k)
-		if f == nil || k == "config" {
-			return fmt.Errorf("config %s:%d: unknown setting %q for this command", cf.Value.String(), node.Line, k)
-		}
-		if set[k] {
-			continue
-		}
-		var vals []string
-		switch node.Kind {
-		case yaml.SequenceNode:
-			for _, c := range node.Content {
-				vals = append(vals, c.Value)
-			}
-		case yaml.ScalarNode:
-			vals = []string{node.Value}
-		default:
-			return fmt.Errorf("config %s:%d: setting %q must be a value or a list", cf.Value.String(), node.Line, k)
-		}
-		for _, v := range vals {
-			if err := fs.Set(k, v); err != nil {
-				return fmt.Errorf("config %s:%d: %s: %w", cf.Value.String(), node.Line, k, err)
-			}
-		}
-	}
-	return nil
-}
 
 // readOpts are the flags that select how dataset files are read.
 type readOpts struct {
@@ -156,23 +85,23 @@ func digest(path string) (string, error) {
 
 // pipeOpts are the flags of a training recipe, shared by fit and cv.
 type pipeOpts struct {
-	arch                     string
-	conv                     string
-	dense                    string
-	lstm                     int
-	dropout                  float64
-	batchNorm                bool
-	scale                    string
-	log1p                    bool
-	clip                     bool
-	selectPct                float64
-	cfg                      train.Config
-	validSplit               float64
-	targetFAR                float64
-	classWeight              string
-	threads                  int
-	progress                 bool
-	configFile               string
+	arch        string
+	conv        string
+	dense       string
+	lstm        int
+	dropout     float64
+	batchNorm   bool
+	scale       string
+	log1p       bool
+	clip        bool
+	selectPct   float64
+	cfg         train.Config
+	validSplit  float64
+	targetFAR   float64
+	classWeight string
+	threads     int
+	progress    bool
+	configFile  string
 }
 
 func (p *pipeOpts) register(fs *flag.FlagSet) {

@@ -22,6 +22,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/cnids/cnids/internal/cli"
 )
 
 const usage = `cnids-train: train and evaluate cnids intrusion classifiers
@@ -67,7 +69,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	switch {
 	case err == nil:
 		return 0
-	case errors.Is(err, errUsage):
+	case errors.Is(err, cli.ErrUsage):
 		return 2
 	case errors.Is(err, context.Canceled):
 		fmt.Fprintf(stderr, "cnids-train %s: interrupted\n", name)

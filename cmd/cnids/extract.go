@@ -1,0 +1,161 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cnids/cnids/capture"
+	"github.com/cnids/cnids/dataset"
+	"github.com/cnids/cnids/features"
+	"github.com/cnids/cnids/flow"
+	"github.com/cnids/cnids/internal/cli"
+	"github.com/cnids/cnids/sensor"
+)
+
+func cmdExtract(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("cnids extract", flag.ContinueOnError)
+	var o sensorOpts
+	o.registerFlow(fs)
+	format := fs.String("format", "csv", "csv (a header, optional tuple columns) or kdd (NSL-KDD text: 41 features, label, difficulty; readable by cnids-train)")
+	withTuple := fs.Bool("with-tuple", false, "csv: add time and 5-tuple columns before the features")
+	labelsPath := fs.String("labels", "", "labels file (phases with time ranges and addresses, like ../shared/pcaps/lab/labels.csv): add label columns")
+	unmatched := fs.String("unmatched", "normal", "with --labels, the label of connections no phase matches: normal, or skip")
+	perFile := fs.Bool("per-file", false, "reset flows and windows between files")
+	if err := cli.Parse(fs, args, stderr); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		fmt.Fprintln(stderr, "cnids extract: give one or more capture files")
+		fs.Usage()
+		return cli.ErrUsage
+	}
+	if err := o.checkFamily(); err != nil {
+		return err
+	}
+	if *format != "csv" && *format != "kdd" {
+		return fmt.Errorf("--format %q: want csv or kdd", *format)
+	}
+	if *unmatched != "normal" && *unmatched != "skip" {
+		return fmt.Errorf("--unmatched %q: want normal or skip", *unmatched)
+	}
+	if *format == "kdd" && *labelsPath == "" {
+		return errors.New("--format kdd needs --labels (the NSL-KDD text format has label columns)")
+	}
+	var labels *dataset.Labels
+	if *labelsPath != "" {
+		var err error
+		if labels, err = dataset.ReadLabels(*labelsPath); err != nil {
+			return err
+		}
+	}
+	w := bufio.NewWriterSize(stdout, 1<<16)
+	names := features.NSLKDD().Names()
+	if *format == "csv" {
+		var head []string
+		if *withTuple {
+			head = append(head, "start", "end", "src_ip", "src_port", "dest_ip", "dest_port", "proto", "state")
+		}
+		head = append(head, names...)
+		if labels != nil {
+			head = append(head, "label", "phase")
+		}
+		fmt.Fprintln(w, strings.Join(head, ","))
+	}
+	var buf []byte
+	row := func(c *flow.Conn, r *features.Row) error {
+		label, phase := "", ""
+		if labels != nil {
+			if m := labels.Match(c.OrigAddr, c.RespAddr, c.Start, c.End); m != nil && m.KDD != "" {
+				label, phase = m.KDD, m.Phase
+			} else if *unmatched == "skip" {
+				return nil
+			} else {
+				label, phase = "normal", "-"
+			}
+		}
+		var err error
+		buf = buf[:0]
+		if *format == "kdd" {
+			// Difficulty 21: no reference learner judged these rows, so
+			// they never count among the hard (difficulty < 21) rows.
+			if buf, err = features.AppendKDDLabeled(buf, r, label, 21); err != nil {
+				return err
+			}
+			_, err = w.Write(append(buf, '\n'))
+			return err
+		}
+		if *withTuple {
+			buf = append(buf, time.Unix(0, c.Start).UTC().Format(time.RFC3339Nano)...)
+			buf = append(buf, ',')
+			buf = append(buf, time.Unix(0, c.End).UTC().Format(time.RFC3339Nano)...)
+			buf = append(buf, ',')
+			buf = c.OrigAddr.AppendTo(buf)
+			buf = append(buf, ',')
+			buf = strconv.AppendUint(buf, uint64(c.OrigPort), 10)
+			buf = append(buf, ',')
+			buf = c.RespAddr.AppendTo(buf)
+			buf = append(buf, ',')
+			buf = strconv.AppendUint(buf, uint64(c.RespPort), 10)
+			buf = append(buf, ',')
+			buf = strconv.AppendUint(buf, uint64(c.Proto), 10)
+			buf = append(buf, ',')
+			buf = append(buf, c.State.String()...)
+			buf = append(buf, ',')
+		}
+		if buf, err = features.AppendKDD(buf, r); err != nil {
+			return err
+		}
+		if labels != nil {
+			buf = append(buf, ',')
+			buf = append(buf, label...)
+			buf = append(buf, ',')
+			buf = append(buf, phase...)
+		}
+		_, err = w.Write(append(buf, '\n'))
+		return err
+	}
+	groups := [][]string{fs.Args()}
+	if *perFile {
+		groups = groups[:0]
+		for _, f := range fs.Args() {
+			groups = append(groups, []string{f})
+		}
+	}
+	var failed bool
+	for _, files := range groups {
+		src, err := capture.OpenFiles(files, capture.FileOptions{})
+		if err != nil {
+			return err
+		}
+		p, err := sensor.New(sensor.Config{Flow: o.flowConfig(), Rows: row})
+		if err != nil {
+			return err
+		}
+		st, err := p.Run(ctx, src)
+		src.Close()
+		for _, e := range src.Errs() {
+			fmt.Fprintf(stderr, "cnids extract: %v\n", e)
+		}
+		if err != nil {
+			return err
+		}
+		if st.Capture.FilesFailed > 0 {
+			failed = true
+		}
+		fmt.Fprintf(stderr, "cnids extract: %s: %d packets, %d connections, %d rows\n", strings.Join(files, " "), st.Capture.Received, st.Flow.FlowsCreated, st.Rows)
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	if failed {
+		return errFailedInputs
+	}
+	return nil
+}

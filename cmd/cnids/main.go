@@ -1,0 +1,83 @@
+// Command cnids is a network intrusion detection sensor: it captures
+// packets from an interface or replays capture files, assembles
+// connections, computes their NSL-KDD features, classifies them with a
+// 1-D CNN and writes alerts as JSON lines.
+//
+// Usage:
+//
+//	cnids replay [flags] FILE...          replay pcap/pcapng files ("-" is stdin)
+//	cnids sniff -i IFACE [-f BPF] [flags] capture live traffic
+//	cnids extract [flags] FILE...         write NSL-KDD feature rows as CSV
+//
+// Run a command with -h for its flags. Every command accepts --config
+// FILE, a YAML file whose keys are flag names (configs/cnids.yaml
+// documents them); flags on the command line win.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/cnids/cnids/internal/cli"
+)
+
+const usage = `cnids: network intrusion detection sensor
+
+Usage:
+  cnids replay [flags] FILE...          replay capture files and print alerts (JSON lines)
+  cnids sniff -i IFACE [-f BPF] [flags] capture live traffic and print alerts
+  cnids extract [flags] FILE...         write NSL-KDD feature rows of capture files as CSV
+
+Run 'cnids COMMAND -h' for the flags of a command.
+`
+
+// errFailedInputs reports a run that finished but could not read every
+// input; the exit status is then 1.
+var errFailedInputs = errors.New("some inputs could not be read")
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// run executes one command line and returns the exit status: 0 on
+// success, 1 on an error or an unreadable input, 2 on a usage error.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	cmds := map[string]func(context.Context, []string, io.Reader, io.Writer, io.Writer) error{
+		"replay":  cmdReplay,
+		"sniff":   cmdSniff,
+		"extract": cmdExtract,
+	}
+	name := args[0]
+	if name == "-h" || name == "--help" || name == "help" {
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	cmd, ok := cmds[name]
+	if !ok {
+		fmt.Fprintf(stderr, "cnids: unknown command %q\n\n%s", name, usage)
+		return 2
+	}
+	err := cmd(ctx, args[1:], stdin, stdout, stderr)
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, cli.ErrUsage):
+		return 2
+	case errors.Is(err, errFailedInputs):
+		return 1
+	default:
+		fmt.Fprintf(stderr, "cnids %s: %v\n", name, err)
+		return 1
+	}
+}

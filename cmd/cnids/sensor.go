@@ -1,0 +1,340 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	_ "embed"
+	"encoding/hex"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/rs/zerolog"
+	"golang.org/x/term"
+
+	"github.com/cnids/cnids/alert"
+	"github.com/cnids/cnids/capture"
+	"github.com/cnids/cnids/flow"
+	"github.com/cnids/cnids/internal/gemm"
+	"github.com/cnids/cnids/model"
+	"github.com/cnids/cnids/sensor"
+)
+
+// defaultModel is the NSL-KDD model used when --model is not given; see
+// the README for how it was trained and what it scores.
+//
+//go:embed models/nsl-kdd-cnn.model
+var defaultModel []byte
+
+// sensorOpts are the flags shared by replay and sniff.
+type sensorOpts struct {
+	config       string
+	family       string
+	modelPath    string
+	threshold    float64
+	workers      int
+	batch        int
+	batchTimeout time.Duration
+	cache        int
+	emit         string
+	features     bool
+	output       string
+	syslog       string
+	summary      time.Duration
+	summaryEmit  string
+	statsEvery   time.Duration
+	logFormat    string
+	logLevel     string
+	maxFlows     int
+	shards       int
+	tcpTimeout   time.Duration
+	udpTimeout   time.Duration
+	attempt      time.Duration
+	contentCap   int
+}
+
+// registerFlow registers the flags of the flow and feature stages, which
+// every command has.
+func (o *sensorOpts) registerFlow(fs *flag.FlagSet) {
+	fs.StringVar(&o.config, "config", "", "YAML file of flag settings (keys are flag names; see configs/cnids.yaml)")
+	fs.StringVar(&o.family, "features", "nsl-kdd", "feature family: nsl-kdd")
+	fs.IntVar(&o.maxFlows, "max-flows", 0, "cap on live flows; the least recently active are evicted beyond it (0: 1048576)")
+	fs.IntVar(&o.shards, "shards", 0, "flow table shards (0: one per core)")
+	fs.DurationVar(&o.tcpTimeout, "tcp-timeout", 0, "TCP inactivity timeout (0: 5m)")
+	fs.DurationVar(&o.udpTimeout, "udp-timeout", 0, "UDP inactivity timeout (0: 1m)")
+	fs.DurationVar(&o.attempt, "attempt-timeout", 0, "timeout of one-sided TCP connections such as S0 (0: 30s)")
+	fs.IntVar(&o.contentCap, "content-cap", 0, "bytes of cleartext kept per connection and direction for the content features (0: 64 KiB)")
+}
+
+// register registers every flag of the classifying commands.
+func (o *sensorOpts) register(fs *flag.FlagSet) {
+	o.registerFlow(fs)
+	fs.StringVar(&o.modelPath, "model", "", "model file written by cnids-train (default: the embedded NSL-KDD cnn)")
+	fs.Float64Var(&o.threshold, "threshold", -1, "alert threshold on 1 - P(normal) (default: the model's, chosen for its target false-alarm rate)")
+	fs.IntVar(&o.workers, "workers", 0, "classifier workers (0: one per core)")
+	fs.IntVar(&o.batch, "batch", 256, "connections classified together")
+	fs.DurationVar(&o.batchTimeout, "batch-timeout", 50*time.Millisecond, "classify a partial batch after this long")
+	fs.IntVar(&o.cache, "verdict-cache", 4096, "identical feature vectors whose verdicts each worker reuses (0: off)")
+	fs.StringVar(&o.emit, "emit", "alerts", "events to write: alerts, or all (a flow event for every other connection too)")
+	fs.BoolVar(&o.features, "event-features", false, "include the 41 NSL-KDD features in every event")
+	fs.StringVar(&o.output, "o", "-", "alert output: - for stdout, or a file (appended; reopened on SIGHUP)")
+	fs.StringVar(&o.syslog, "syslog", "", "also send events to syslog: udp://HOST:PORT, tcp://HOST:PORT or unix:///dev/log")
+	fs.DurationVar(&o.summary, "alert-summary", 0, "add one roll-up event per (source, destination, category) per interval (0: off)")
+	fs.StringVar(&o.summaryEmit, "summary-emit", "all-alerts", "with --alert-summary: all-alerts, or summary-only")
+	fs.DurationVar(&o.statsEvery, "stats-interval", 0, "log the counters at this interval (0: only at exit)")
+	fs.StringVar(&o.logFormat, "log-format", "auto", "log format on stderr: auto, console or json")
+	fs.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+}
+
+// newLogger returns the stderr logger.
+func (o *sensorOpts) newLogger(stderr io.Writer) (zerolog.Logger, error) {
+	lvl, err := zerolog.ParseLevel(o.logLevel)
+	if err != nil {
+		return zerolog.Logger{}, fmt.Errorf("--log-level: %w", err)
+	}
+	var w io.Writer = stderr
+	switch o.logFormat {
+	case "auto":
+		if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+			w = zerolog.ConsoleWriter{Out: stderr, TimeFormat: time.TimeOnly}
+		}
+	case "console":
+		w = zerolog.ConsoleWriter{Out: stderr, TimeFormat: time.TimeOnly, NoColor: true}
+	case "json":
+	default:
+		return zerolog.Logger{}, fmt.Errorf("--log-format %q: want auto, console or json", o.logFormat)
+	}
+	return zerolog.New(w).Level(lvl).With().Timestamp().Logger(), nil
+}
+
+// loadModel loads --model, or the embedded default.
+func (o *sensorOpts) loadModel() (*model.File, string, error) {
+	if o.modelPath == "" {
+		f, err := model.Read(defaultModel, "embedded:nsl-kdd-cnn.model")
+		if err != nil {
+			return nil, "", err
+		}
+		sum := sha256.Sum256(defaultModel)
+		return f, "nsl-kdd-cnn@" + hex.EncodeToString(sum[:4]), nil
+	}
+	data, err := os.ReadFile(o.modelPath)
+	if err != nil {
+		return nil, "", fmt.Errorf("--model: %w", err)
+	}
+	f, err := model.Read(data, o.modelPath)
+	if err != nil {
+		return nil, "", err
+	}
+	sum := sha256.Sum256(data)
+	name := strings.TrimSuffix(filepath.Base(o.modelPath), filepath.Ext(o.modelPath))
+	return f, name + "@" + hex.EncodeToString(sum[:4]), nil
+}
+
+// openSinks builds the event sinks: the output, syslog, and the summariser
+// in front of them.
+func (o *sensorOpts) openSinks(stdout io.Writer, names []string) (alert.Sink, []alert.Reopener, error) {
+	encOpts := alert.EncoderOptions{}
+	if o.features {
+		encOpts.FeatureNames = names
+	}
+	var sinks []alert.Sink
+	var reopen []alert.Reopener
+	closeAll := func() {
+		for _, s := range sinks {
+			s.Close()
+		}
+	}
+	if o.output == "-" || o.output == "" {
+		s, err := alert.NewWriterSink(stdout, encOpts)
+		if err != nil {
+			return nil, nil, err
+		}
+		sinks = append(sinks, s)
+	} else {
+		s, err := alert.OpenFile(o.output, alert.FileOptions{Encoder: encOpts})
+		if err != nil {
+			return nil, nil, err
+		}
+		sinks = append(sinks, s)
+		reopen = append(reopen, s)
+	}
+	if o.syslog != "" {
+		network, addr, ok := strings.Cut(o.syslog, "://")
+		if !ok {
+			closeAll()
+			return nil, nil, fmt.Errorf("--syslog %q: want udp://HOST:PORT, tcp://HOST:PORT or unix:///PATH", o.syslog)
+		}
+		if network == "unix" {
+			network = "unixgram"
+		}
+		s, err := alert.NewSyslog(network, addr, alert.SyslogOptions{Encoder: encOpts})
+		if err != nil {
+			closeAll()
+			return nil, nil, err
+		}
+		sinks = append(sinks, s)
+	}
+	var sink alert.Sink = alert.NewMulti(sinks...)
+	if o.summary > 0 {
+		emit, err := alert.ParseEmit(o.summaryEmit)
+		if err != nil {
+			closeAll()
+			return nil, nil, err
+		}
+		if sink, err = alert.NewSummarizer(sink, alert.SummarizerOptions{Interval: o.summary, Emit: emit}); err != nil {
+			closeAll()
+			return nil, nil, err
+		}
+	}
+	return sink, reopen, nil
+}
+
+// checkFamily refuses feature families this version cannot compute.
+func (o *sensorOpts) checkFamily() error {
+	if o.family != "nsl-kdd" {
+		return fmt.Errorf("--features %q: this version computes nsl-kdd", o.family)
+	}
+	return nil
+}
+
+func (o *sensorOpts) flowConfig() flow.Config {
+	return flow.Config{
+		Shards:     o.shards,
+		MaxFlows:   o.maxFlows,
+		ContentCap: o.contentCap,
+		Timeouts: flow.Timeouts{
+			TCPInactive: o.tcpTimeout,
+			UDPInactive: o.udpTimeout,
+			TCPAttempt:  o.attempt,
+		},
+	}
+}
+
+// runSensor classifies the packets of src and writes the events; it
+// returns errFailedInputs when the source could not read every input.
+func (o *sensorOpts) runSensor(ctx context.Context, src capture.Source, iface string, stdout, stderr io.Writer) error {
+	log, err := o.newLogger(stderr)
+	if err != nil {
+		return err
+	}
+	if err := o.checkFamily(); err != nil {
+		return err
+	}
+	emit, err := sensor.ParseEmit(o.emit)
+	if err != nil {
+		return err
+	}
+	mf, modelName, err := o.loadModel()
+	if err != nil {
+		return err
+	}
+	clf, err := model.NewClassifier(mf, o.threshold)
+	if err != nil {
+		return err
+	}
+	gemm.SetThreads(1) // the workers call BLAS concurrently
+	sink, reopeners, err := o.openSinks(stdout, mf.Encoder().Schema().Names())
+	if err != nil {
+		return err
+	}
+	p, err := sensor.New(sensor.Config{
+		Flow: o.flowConfig(), Classifier: clf, ModelName: modelName, Sink: sink,
+		Workers: o.workers, Batch: o.batch, BatchTimeout: o.batchTimeout, CacheSize: cacheSize(o.cache),
+		Emit: emit, Features: o.features, Interface: iface,
+		Log: func(format string, args ...any) { log.Warn().Msgf(format, args...) },
+	})
+	if err != nil {
+		sink.Close()
+		return err
+	}
+	log.Info().Str("model", modelName).Strs("classes", clf.Classes()).Float64("threshold", clf.Threshold()).
+		Str("blas", gemm.Backend()).Msg("cnids starting")
+
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		var tick <-chan time.Time
+		if o.statsEvery > 0 {
+			t := time.NewTicker(o.statsEvery)
+			defer t.Stop()
+			tick = t.C
+		}
+		for {
+			select {
+			case <-hup:
+				for _, r := range reopeners {
+					if err := r.Reopen(); err != nil {
+						log.Error().Err(err).Msg("reopen alert output")
+					}
+				}
+			case <-tick:
+				logStats(log.Info(), p.Stats()).Msg("stats")
+			case <-done:
+				return
+			}
+		}
+	}()
+
+	st, runErr := p.Run(ctx, src)
+	if err := sink.Close(); err != nil && runErr == nil {
+		runErr = err
+	}
+	if err := src.Close(); err != nil && runErr == nil {
+		runErr = err
+	}
+	st = p.Stats()
+	logStats(log.Info(), st).Msg("cnids finished")
+	if runErr != nil {
+		return runErr
+	}
+	if st.Capture.FilesFailed > 0 {
+		return errFailedInputs
+	}
+	return nil
+}
+
+func cacheSize(n int) int {
+	if n <= 0 {
+		return -1
+	}
+	return n
+}
+
+// logStats adds the run's counters to a log event.
+func logStats(e *zerolog.Event, s sensor.Stats) *zerolog.Event {
+	return e.
+		Uint64("packets", s.Capture.Received).
+		Uint64("kernel_dropped", s.Capture.KernelDropped).
+		Uint64("iface_dropped", s.Capture.IfaceDropped).
+		Uint64("malformed_records", s.Capture.Malformed).
+		Uint64("filtered", s.Capture.Filtered).
+		Int("files_failed", s.Capture.FilesFailed).
+		Uint64("decoded", s.Flow.Decoded).
+		Interface("malformed_packets", s.Flow.Malformed).
+		Interface("unsupported", s.Flow.Unsupported).
+		Uint64("fragments", s.Flow.Fragments).
+		Uint64("wrong_fragments", s.Flow.WrongFragments+s.Flow.WrongUnattributed).
+		Uint64("fragments_dropped", s.Flow.FragmentsDropped).
+		Uint64("flows", s.Flow.FlowsCreated).
+		Uint64("flows_evicted", s.Flow.FlowsEvicted).
+		Uint64("content_bytes_dropped", s.Flow.ContentDropped).
+		Uint64("connections", s.Rows).
+		Uint64("not_kdd", s.KDD.NotKDD).
+		Uint64("classified", s.Classified).
+		Uint64("cache_hits", s.CacheHits).
+		Uint64("unseen_symbols", s.Unseen).
+		Uint64("alerts", s.Alerts).
+		Uint64("flow_events", s.Flows).
+		Uint64("sink_errors", s.SinkErrors).
+		Uint64("sink_failed", s.Sink.Failed).
+		Uint64("sink_dropped", s.Sink.Dropped)
+}

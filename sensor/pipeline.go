@@ -1,0 +1,465 @@
+package sensor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/cnids/cnids/alert"
+	"github.com/cnids/cnids/capture"
+	"github.com/cnids/cnids/features"
+	"github.com/cnids/cnids/flow"
+	"github.com/cnids/cnids/model"
+)
+
+// Emit selects which classified connections become events.
+type Emit uint8
+
+// Emit modes.
+const (
+	// EmitAlerts writes an alert event for each connection above the
+	// threshold.
+	EmitAlerts Emit = iota
+	// EmitAll also writes a flow event for every other connection.
+	EmitAll
+)
+
+// ParseEmit parses "alerts" or "all".
+func ParseEmit(s string) (Emit, error) {
+	switch s {
+	case "alerts", "alert", "":
+		return EmitAlerts, nil
+	case "all":
+		return EmitAll, nil
+	}
+	return 0, fmt.Errorf("sensor: unknown --emit %q (want alerts or all)", s)
+}
+
+// RowFunc receives every feature row in connection order, from one
+// goroutine, when the pipeline runs without a classifier (cnids extract).
+// c and r are valid only during the call.
+type RowFunc func(c *flow.Conn, r *features.Row) error
+
+// Config configures a Pipeline.
+type Config struct {
+	// Flow configures the flow table.
+	Flow flow.Config
+	// KDD configures the NSL-KDD feature extractor.
+	KDD features.KDDConfig
+	// Classifier classifies the rows; nil runs without classification,
+	// handing the rows to Rows instead.
+	Classifier *model.Classifier
+	// ModelName names the model in alerts (alert.model).
+	ModelName string
+	// Rows receives the rows when Classifier is nil.
+	Rows RowFunc
+	// Sink receives the events; required with a Classifier.
+	Sink alert.Sink
+	// Workers is the number of classifier goroutines; 0 means GOMAXPROCS.
+	Workers int
+	// Batch is the most rows classified together; 0 means 256.
+	Batch int
+	// BatchTimeout sends a partial batch after this long (wall time) so
+	// that a quiet live link still raises its alerts; 0 means 50 ms.
+	BatchTimeout time.Duration
+	// CacheSize is the number of distinct encoded vectors whose verdicts
+	// each worker remembers; 0 means 4096, negative disables the cache.
+	CacheSize int
+	// Emit selects alert events only, or flow events too.
+	Emit Emit
+	// Features adds the 41 feature values to every event.
+	Features bool
+	// Interface names the capture interface in live mode (in_iface).
+	Interface string
+	// Log receives warnings; nil discards them.
+	Log func(format string, args ...any)
+}
+
+func (c *Config) normalize() error {
+	if c.Classifier == nil && c.Rows == nil {
+		return errors.New("sensor: a pipeline needs a classifier or a row function")
+	}
+	if c.Classifier != nil && c.Sink == nil {
+		return errors.New("sensor: a classifying pipeline needs an alert sink")
+	}
+	if c.Classifier != nil {
+		if err := c.Classifier.File().CheckSemantics(features.KDDSemantics()); err != nil {
+			return err
+		}
+	}
+	if c.Workers < 0 || c.Batch < 0 || c.BatchTimeout < 0 {
+		return fmt.Errorf("sensor: workers %d, batch %d and batch timeout %v must not be negative", c.Workers, c.Batch, c.BatchTimeout)
+	}
+	if c.Workers == 0 {
+		c.Workers = runtime.GOMAXPROCS(0)
+	}
+	if c.Batch == 0 {
+		c.Batch = 256
+	}
+	if c.BatchTimeout == 0 {
+		c.BatchTimeout = 50 * time.Millisecond
+	}
+	if c.CacheSize == 0 {
+		c.CacheSize = 4096
+	}
+	if c.CacheSize < 0 {
+		c.CacheSize = 0
+	}
+	if c.Log == nil {
+		c.Log = func(string, ...any) {}
+	}
+	return nil
+}
+
+// item is one connection on its way through the classifier.
+type item struct {
+	conn flow.Conn
+	row  features.Row
+}
+
+// work is a batch of items with a sequence number, so that the sink stage
+// writes batches in connection order whatever the worker count.
+type work struct {
+	seq    uint64
+	items  []item
+	n      int
+	events []alert.Event
+	probs  []alert.ClassProb    // Batch x classes, for the events
+	feats  []alert.FeatureValue // Batch x 41, with Config.Features
+}
+
+// Stats are a run's counters. Every drop is counted here or in the
+// capture and flow statistics it embeds.
+type Stats struct {
+	// Capture are the source's counters.
+	Capture capture.Stats
+	// Flow are the flow table's counters.
+	Flow flow.Stats
+	// KDD are the feature extractor's counters.
+	KDD features.KDDStats
+	// Rows is the number of feature rows made; Classified those
+	// classified, CacheHits those answered from a worker's verdict cache.
+	Rows, Classified, CacheHits uint64
+	// Unseen counts rows with a symbolic value the model never saw in
+	// training (encoded as an all-zero block).
+	Unseen uint64
+	// Alerts and Flows count the events of each type handed to the sink.
+	Alerts, Flows uint64
+	// SinkErrors counts failed sink writes (the sinks count their own
+	// failed and dropped events; see Sink).
+	SinkErrors uint64
+	// Sink are the sink's counters, when it reports them.
+	Sink alert.Stats
+}
+
+// Pipeline runs capture, flow, features, classification and alerting for
+// one input. Create it with New; Run it once.
+type Pipeline struct {
+	cfg      Config
+	pool     sync.Pool
+	fam      string
+	sigs     []alert.Signature // by class index; zero for the normal class
+	classes  []string
+	names    []string // feature names for events
+	symbolic []bool   // per feature column: categorical
+
+	table *flow.Table
+	src   capture.Source
+	x     *features.KDDExtractor
+
+	rows, classified, hits, unseen, alerts, flows, sinkErrors atomic.Uint64
+}
+
+// New validates cfg and returns a pipeline.
+func New(cfg Config) (*Pipeline, error) {
+	if err := cfg.normalize(); err != nil {
+		return nil, err
+	}
+	x, err := features.NewKDDExtractor(cfg.KDD)
+	if err != nil {
+		return nil, err
+	}
+	schema := features.NSLKDD()
+	p := &Pipeline{cfg: cfg, x: x, names: schema.Names()}
+	for _, col := range schema.Columns {
+		p.symbolic = append(p.symbolic, col.Kind == features.Categorical)
+	}
+	if c := cfg.Classifier; c != nil {
+		p.classes = c.Classes()
+		p.fam = c.File().Header.Semantics.Family
+		p.sigs = make([]alert.Signature, len(p.classes))
+		for i, name := range p.classes {
+			if i == c.File().Header.NormalClass {
+				continue
+			}
+			s, err := alert.LookupSignature(p.fam, name)
+			if err != nil {
+				return nil, err
+			}
+			p.sigs[i] = s
+		}
+	}
+	width := len(p.names)
+	p.pool.New = func() any {
+		w := &work{items: make([]item, cfg.Batch), events: make([]alert.Event, 0, cfg.Batch),
+			probs: make([]alert.ClassProb, cfg.Batch*len(p.classes))}
+		if cfg.Features {
+			w.feats = make([]alert.FeatureValue, cfg.Batch*width)
+		}
+		vals := make([]float64, cfg.Batch*width)
+		syms := make([]string, cfg.Batch*width)
+		for i := range w.items {
+			w.items[i].row = features.Row{Values: vals[i*width : (i+1)*width : (i+1)*width], Symbols: syms[i*width : (i+1)*width : (i+1)*width]}
+		}
+		return w
+	}
+	return p, nil
+}
+
+// Run reads src to its end (or until stop is cancelled), then drains the
+// pipeline: every open flow is flushed and classified, every event is
+// written. Cancelling stop is the graceful shutdown (SIGINT, SIGTERM); an
+// error of any stage aborts the run and is returned.
+func (p *Pipeline) Run(stop context.Context, src capture.Source) (Stats, error) {
+	g, ctx := errgroup.WithContext(context.Background())
+	table, err := flow.NewTable(ctx, p.cfg.Flow)
+	if err != nil {
+		return Stats{}, err
+	}
+	p.table, p.src = table, src
+	workCh := make(chan *work, 2*p.cfg.Workers)
+	doneCh := make(chan *work, 2*p.cfg.Workers)
+
+	g.Go(func() error { return p.read(stop, ctx, src, table) })
+	g.Go(func() error { return p.features(ctx, table, workCh) })
+	if p.cfg.Classifier != nil {
+		var wg sync.WaitGroup
+		for range p.cfg.Workers {
+			wg.Add(1)
+			g.Go(func() error {
+				defer wg.Done()
+				return p.classify(ctx, workCh, doneCh)
+			})
+		}
+		g.Go(func() error {
+			wg.Wait()
+			close(doneCh)
+			return nil
+		})
+		g.Go(func() error { return p.write(ctx, doneCh) })
+	}
+	err = g.Wait()
+	return p.Stats(), err
+}
+
+// Stats returns the counters so far; safe from any goroutine.
+func (p *Pipeline) Stats() Stats {
+	s := Stats{
+		Rows: p.rows.Load(), Classified: p.classified.Load(), CacheHits: p.hits.Load(),
+		Unseen: p.unseen.Load(), Alerts: p.alerts.Load(), Flows: p.flows.Load(), SinkErrors: p.sinkErrors.Load(),
+	}
+	if p.src != nil {
+		s.Capture = p.src.Stats()
+	}
+	if p.table != nil {
+		s.Flow = p.table.Stats()
+	}
+	s.KDD = p.x.Stats()
+	if r, ok := p.cfg.Sink.(alert.StatsReporter); ok {
+		s.Sink = r.Stats()
+	}
+	return s
+}
+
+// read feeds packets to the flow table until the input ends or stop is
+// cancelled, then flushes and closes the table.
+func (p *Pipeline) read(stop, ctx context.Context, src capture.Source, table *flow.Table) error {
+	finish := func() error {
+		if err := table.Flush(); err != nil && !errors.Is(err, context.Canceled) {
+			return err
+		}
+		return table.Close()
+	}
+	for {
+		data, ci, err := src.ReadPacket(stop)
+		switch {
+		case err == nil:
+		case errors.Is(err, capture.ErrIdle):
+			if err := table.Advance(ci.Timestamp.UnixNano()); err != nil {
+				return err
+			}
+			continue
+		case errors.Is(err, io.EOF), stop.Err() != nil:
+			return finish()
+		case ctx.Err() != nil:
+			return nil // another stage failed; its error is returned
+		default:
+			return fmt.Errorf("sensor: read: %w", err)
+		}
+		if err := table.Packet(data, src.LinkType(), ci.Timestamp.UnixNano(), ci.File, ci.Packet); err != nil {
+			return err
+		}
+	}
+}
+
+// features turns finished connections into rows, in order, and batches
+// them for the classifiers (or hands them to the row function).
+func (p *Pipeline) features(ctx context.Context, table *flow.Table, out chan<- *work) error {
+	defer close(out)
+	var seq uint64
+	cur := p.pool.Get().(*work)
+	cur.n = 0
+	var started time.Time
+	send := func() error {
+		if cur.n == 0 {
+			return nil
+		}
+		cur.seq = seq
+		seq++
+		select {
+		case out <- cur:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		cur = p.pool.Get().(*work)
+		cur.n = 0
+		return nil
+	}
+	tick := time.NewTicker(p.cfg.BatchTimeout)
+	defer tick.Stop()
+	in := table.Out()
+	for {
+		select {
+		case batch, ok := <-in:
+			if !ok {
+				if p.cfg.Classifier == nil {
+					return nil
+				}
+				return send()
+			}
+			for i := range batch {
+				c := &batch[i]
+				it := &cur.items[cur.n]
+				if err := p.x.Extract(c, &it.row); err != nil {
+					if errors.Is(err, features.ErrNotKDD) {
+						continue
+					}
+					return err
+				}
+				p.rows.Add(1)
+				if p.cfg.Classifier == nil {
+					if err := p.cfg.Rows(c, &it.row); err != nil {
+						return err
+					}
+					continue
+				}
+				it.conn = *c
+				it.conn.Content = [2][]byte{} // the content stays with the flow stage
+				if cur.n == 0 {
+					started = time.Now()
+				}
+				cur.n++
+				if cur.n == len(cur.items) {
+					if err := send(); err != nil {
+						return err
+					}
+				}
+			}
+			table.Recycle(batch)
+		case <-tick.C:
+			if cur.n > 0 && time.Since(started) >= p.cfg.BatchTimeout {
+				if err := send(); err != nil {
+					return err
+				}
+			}
+		case <-ctx.Done():
+			return nil
+		}
+	}
+}
+
+// classify runs one classifier worker.
+func (p *Pipeline) classify(ctx context.Context, in <-chan *work, out chan<- *work) error {
+	sess := p.cfg.Classifier.NewSession(p.cfg.Batch, p.cfg.CacheSize)
+	rows := make([]features.Row, p.cfg.Batch)
+	verdicts := make([]model.Verdict, p.cfg.Batch)
+	for w := range in {
+		for i := 0; i < w.n; i++ {
+			rows[i] = w.items[i].row
+		}
+		before := sess.Stats().CacheHits
+		if err := sess.Classify(rows[:w.n], verdicts[:w.n]); err != nil {
+			return err
+		}
+		p.classified.Add(uint64(w.n))
+		p.hits.Add(sess.Stats().CacheHits - before)
+		w.events = w.events[:0]
+		for i := 0; i < w.n; i++ {
+			v := &verdicts[i]
+			if v.Unseen > 0 {
+				p.unseen.Add(1)
+			}
+			if !v.Alert && p.cfg.Emit != EmitAll {
+				continue
+			}
+			k, e := len(p.classes), len(w.events)
+			var feats []alert.FeatureValue
+			if w.feats != nil {
+				feats = w.feats[e*len(p.names) : (e+1)*len(p.names)]
+			}
+			w.events = append(w.events, alert.Event{})
+			p.event(&w.events[e], &w.items[i], v, w.probs[e*k:(e+1)*k], feats)
+		}
+		select {
+		case out <- w:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+// write hands the events to the sink in batch order.
+func (p *Pipeline) write(ctx context.Context, in <-chan *work) error {
+	pending := map[uint64]*work{}
+	var next uint64
+	for w := range in {
+		pending[w.seq] = w
+		for {
+			w, ok := pending[next]
+			if !ok {
+				break
+			}
+			delete(pending, next)
+			next++
+			for i := range w.events {
+				if w.events[i].Type == alert.TypeAlert {
+					p.alerts.Add(1)
+				} else {
+					p.flows.Add(1)
+				}
+			}
+			if len(w.events) > 0 {
+				// A sink failure is counted and logged, never fatal: the
+				// sinks count their own failed and dropped events.
+				if err := p.cfg.Sink.Write(context.WithoutCancel(ctx), w.events); err != nil {
+					p.sinkErrors.Add(1)
+					p.cfg.Log("alert sink: %v", err)
+				}
+			}
+			clear(w.events)
+			p.pool.Put(w)
+		}
+	}
+	if len(pending) > 0 {
+		return fmt.Errorf("sensor: %d classified batches never written (sequence gap at %d)", len(pending), next)
+	}
+	return nil
+}
