@@ -12,11 +12,13 @@ SEED    ?= 1
 # OpenBLAS for fast matrix products).
 DEBS := gcc libc6-dev pkg-config libpcap-dev libopenblas-dev
 
-.PHONY: help setup build test demo cv bench bench-train fuzz clean
+.PHONY: help setup build test demo default-model detect cv bench bench-train fuzz clean
 
 help:
 	@echo "make setup        install the Debian packages the build needs (apt-get; sudo when not root)"
-	@echo "make demo         setup, build, then train and evaluate the default model on NSL-KDD"
+	@echo "make demo         setup, build, then replay a lab capture with the embedded model and print alerts"
+	@echo "make default-model  retrain the embedded model on KDDTrain+"
+	@echo "make detect       per-phase detection on the lab captures and the public attack traces"
 	@echo "make test         go vet and the race-enabled test suite (what CI runs)"
 	@echo "make cv           5-fold cross-validation of the cnn on the full KDDTrain+ (long)"
 	@echo "make bench-train  training and inference speed beside PyTorch (long; needs python3-torch)"
@@ -33,11 +35,21 @@ setup:
 build:
 	$(GO) build -o $(BIN)/ ./cmd/...
 
-# The main job: train the default cnn on KDDTrain+ (20% held out, stratified,
-# for early stopping and the alert threshold) and print its validation metrics.
+# The main job: replay a capture with the embedded default model and print
+# the alerts (JSON lines on stdout, logs on stderr).
 demo: setup build
+	$(BIN)/cnids replay $(SHARED)/pcaps/lab/r2l-ftp-bruteforce.pcap
+
+# The embedded default model: the cnn trained on KDDTrain+ (20% held out,
+# stratified, for early stopping and the alert threshold).
+default-model: build
 	$(BIN)/cnids-train fit --dataset nsl-kdd --train $(KDD) --arch cnn --seed $(SEED) \
-		--out $(OUT)/cnids-nsl-kdd-cnn.model --report $(OUT)/fit-nsl-kdd-cnn
+		--out cmd/cnids/models/nsl-kdd-cnn.model --report $(OUT)/default-model
+
+# Per-phase detection of the lab captures and per-file detection of the
+# public attack traces with the embedded model.
+detect: build
+	$(BIN)/cnids-bench detect --model cmd/cnids/models/nsl-kdd-cnn.model --lab $(SHARED)/pcaps/lab --public $(SHARED)/pcaps/public
 
 test:
 	$(GO) vet ./...

@@ -17,6 +17,9 @@ type LabelRange struct {
 	// the labels file.
 	Phase string
 	Line  int
+	// Pcap is the phase's capture file, relative to the labels file's
+	// directory ("" when the file has no pcap column).
+	Pcap string
 	// Start and End bound the phase in Unix nanoseconds.
 	Start, End int64
 	// Attackers are the addresses that act in the phase (the attack's
@@ -91,7 +94,7 @@ func ParseLabels(r io.Reader, name string) (*Labels, error) {
 		bad := func(k string, err error) error {
 			return &ParseError{File: name, Line: line, Column: col[k] + 1, Name: k, Value: get(k), Err: err}
 		}
-		lr := LabelRange{Phase: get("phase"), Line: line}
+		lr := LabelRange{Phase: get("phase"), Line: line, Pcap: get("pcap")}
 		for _, k := range []string{"start_epoch", "end_epoch"} {
 			v, err := strconv.ParseFloat(get(k), 64)
 			if err != nil {

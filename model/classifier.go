@@ -73,13 +73,28 @@ type SessionStats struct {
 	Batches uint64
 }
 
-// cacheEntry is one remembered encoded vector and its probabilities.
+// cacheEntry is one remembered encoded vector, at one position of a
+// chunk, and its probabilities.
 type cacheEntry struct {
 	hash  uint64
+	pos   int
 	x     []float32
 	probs []float32
 	valid bool
 }
+
+// chunkRows is the fixed number of rows the network is run on. A batch is
+// cut into chunks of exactly this many rows (the last one padded with
+// zeros), and row i of a batch always sits at position i mod chunkRows of
+// its chunk. Some BLAS kernels (OpenBLAS' Haswell sgemm, for one) round a
+// row's products differently depending on where the row falls in the
+// matrix, so the network's output for a row depends on its position, and
+// on nothing else: rows never interact. Fixing the chunk size and the
+// position makes every verdict a function of the row and its index in the
+// batch, which the sensor's batching makes deterministic; and the verdict
+// cache is keyed by position too, so a cached verdict is bit for bit the
+// one the network would give (TestClassifyIndependentOfBatch checks it).
+const chunkRows = 32
 
 // Session holds one goroutine's buffers for a Classifier. It is not safe
 // for concurrent use. Classify allocates nothing once the session exists.
@@ -88,36 +103,30 @@ type Session struct {
 	ws       *Workspace[float32]
 	maxBatch int
 	width, k int
-	x        []float32 // encoded rows, maxBatch x width
-	probs    []float32 // probabilities of the classified rows, maxBatch x k
-	pend     []int     // rows of the current call that need the network
-	pendX    []float32 // their encoded vectors, packed
-	pendP    []float32 // their probabilities
+	x        []float32 // encoded rows, whole chunks x width
+	probs    []float32 // probabilities, whole chunks x k
 	hashes   []uint64
 	cache    []cacheEntry
 	stats    SessionStats
 }
 
 // NewSession returns a session that classifies up to maxBatch rows per
-// call, and remembers the verdicts of up to cacheSize distinct encoded
-// vectors (0 disables the cache). Floods repeat identical vectors, so
-// reusing their verdicts saves most of the network's work; a cached
-// verdict is exactly the one the network gives, because a row's output
-// does not depend on the other rows of its batch.
+// call, and remembers the verdicts of up to cacheSize distinct (encoded
+// vector, chunk position) pairs (0 disables the cache). Floods repeat
+// identical vectors, so reusing their verdicts saves most of the network's
+// work.
 func (c *Classifier) NewSession(maxBatch, cacheSize int) *Session {
 	if maxBatch < 1 {
 		maxBatch = 1
 	}
 	net := c.file.Net
 	w, k := net.Inputs(), net.Classes()
+	rows := roundUp(maxBatch, chunkRows)
 	s := &Session{
-		c: c, ws: net.NewWorkspace(maxBatch), maxBatch: maxBatch, width: w, k: k,
-		x:      make([]float32, maxBatch*w),
-		probs:  make([]float32, maxBatch*k),
-		pend:   make([]int, 0, maxBatch),
-		pendX:  make([]float32, maxBatch*w),
-		pendP:  make([]float32, maxBatch*k),
-		hashes: make([]uint64, maxBatch),
+		c: c, ws: net.NewWorkspace(chunkRows), maxBatch: maxBatch, width: w, k: k,
+		x:      make([]float32, rows*w),
+		probs:  make([]float32, rows*k),
+		hashes: make([]uint64, chunkRows),
 	}
 	if cacheSize > 0 {
 		s.cache = make([]cacheEntry, cacheSize)
@@ -135,11 +144,12 @@ func (s *Session) Stats() SessionStats { return s.stats }
 // MaxBatch returns the most rows Classify takes per call.
 func (s *Session) MaxBatch() int { return s.maxBatch }
 
-// hash is FNV-1a over the vector's 32-bit words with a final mix; the
-// cache compares whole vectors, so collisions cost a miss, never a wrong
-// verdict.
-func hashVector(x []float32) uint64 {
-	h := uint64(14695981039346656037)
+// hashVector is FNV-1a over the vector's 32-bit words and the position,
+// with a final mix; the cache compares whole vectors, so collisions cost a
+// miss, never a wrong verdict.
+func hashVector(x []float32, pos int) uint64 {
+	h := uint64(14695981039346656037) ^ uint64(pos)
+	h *= 1099511628211
 	for _, v := range x {
 		h ^= uint64(math.Float32bits(v))
 		h *= 1099511628211
@@ -150,7 +160,10 @@ func hashVector(x []float32) uint64 {
 	return h
 }
 
-// Classify classifies rows (at most MaxBatch) into out (same length).
+func (s *Session) slot(h uint64) *cacheEntry { return &s.cache[h%uint64(len(s.cache))] }
+
+// Classify classifies rows (at most MaxBatch) into out (same length). The
+// verdict of rows[i] depends only on the row and on i mod 32.
 func (s *Session) Classify(rows []features.Row, out []Verdict) error {
 	if len(rows) > s.maxBatch {
 		return fmt.Errorf("model: %d rows exceed the session's batch of %d", len(rows), s.maxBatch)
@@ -160,35 +173,45 @@ func (s *Session) Classify(rows []features.Row, out []Verdict) error {
 	}
 	enc := s.c.file.Header.Encoder
 	w, k := s.width, s.k
-	s.pend = s.pend[:0]
-	for i := range rows {
-		x := s.x[i*w : (i+1)*w]
-		out[i] = Verdict{Unseen: enc.EncodeRow(rows[i], x), Probs: s.probs[i*k : (i+1)*k]}
-		if s.cache != nil {
-			hv := hashVector(x)
-			s.hashes[i] = hv
-			e := &s.cache[hv%uint64(len(s.cache))]
-			if e.valid && e.hash == hv && slices.Equal(e.x, x) {
+	for lo := 0; lo < len(rows); lo += chunkRows {
+		n := min(chunkRows, len(rows)-lo)
+		miss := false
+		for j := range n {
+			i := lo + j
+			x := s.x[i*w : (i+1)*w]
+			out[i] = Verdict{Unseen: enc.EncodeRow(rows[i], x), Probs: s.probs[i*k : (i+1)*k]}
+			if s.cache == nil {
+				miss = true
+				continue
+			}
+			h := hashVector(x, j)
+			s.hashes[j] = h
+			if e := s.slot(h); e.valid && e.hash == h && e.pos == j && slices.Equal(e.x, x) {
 				copy(out[i].Probs, e.probs)
 				out[i].Cached = true
 				s.stats.CacheHits++
 				continue
 			}
+			miss = true
 		}
-		copy(s.pendX[len(s.pend)*w:], x)
-		s.pend = append(s.pend, i)
-	}
-	if n := len(s.pend); n > 0 {
-		s.c.file.Net.Predict(s.ws, s.pendX[:n*w], n, s.pendP[:n*k])
+		if !miss {
+			continue
+		}
+		clear(s.x[(lo+n)*w : (lo+chunkRows)*w]) // padding rows are zeros
+		pr := s.probs[lo*k : (lo+chunkRows)*k]
+		// The network rewrites the whole chunk, cached rows included, with
+		// the values their cache entries already hold (they are exact).
+		s.c.file.Net.Predict(s.ws, s.x[lo*w:(lo+chunkRows)*w], chunkRows, pr)
 		s.stats.Batches++
-		for j, i := range s.pend {
-			p := s.pendP[j*k : (j+1)*k]
-			copy(out[i].Probs, p)
-			if s.cache != nil {
-				e := &s.cache[s.hashes[i]%uint64(len(s.cache))]
-				e.hash, e.valid = s.hashes[i], true
-				copy(e.x, s.x[i*w:(i+1)*w])
-				copy(e.probs, p)
+		if s.cache != nil {
+			for j := range n {
+				if out[lo+j].Cached {
+					continue
+				}
+				e := s.slot(s.hashes[j])
+				e.hash, e.pos, e.valid = s.hashes[j], j, true
+				copy(e.x, s.x[(lo+j)*w:(lo+j+1)*w])
+				copy(e.probs, out[lo+j].Probs)
 			}
 		}
 	}
@@ -216,3 +239,5 @@ func (c *Classifier) decide(v *Verdict) {
 	v.Score = 1 - p[c.normal]
 	v.Alert = float64(v.Score) > c.threshold
 }
+
+func roundUp(n, m int) int { return (n + m - 1) / m * m }

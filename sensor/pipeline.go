@@ -66,8 +66,14 @@ type Config struct {
 	Workers int
 	// Batch is the most rows classified together; 0 means 256.
 	Batch int
-	// BatchTimeout sends a partial batch after this long (wall time) so
-	// that a quiet live link still raises its alerts; 0 means 50 ms.
+	// Live says the source is a live capture. Only then is a partial batch
+	// sent after BatchTimeout; offline, batches are cut only when full and
+	// at the end, so that a row's place in its batch, and therefore its
+	// verdict (see model.Session.Classify), does not depend on timing.
+	Live bool
+	// BatchTimeout sends a partial batch after this long (wall time) in
+	// live mode, so that a quiet link still raises its alerts; 0 means
+	// 50 ms.
 	BatchTimeout time.Duration
 	// CacheSize is the number of distinct encoded vectors whose verdicts
 	// each worker remembers; 0 means 4096, negative disables the cache.
@@ -332,8 +338,12 @@ func (p *Pipeline) features(ctx context.Context, table *flow.Table, out chan<- *
 		cur.n = 0
 		return nil
 	}
-	tick := time.NewTicker(p.cfg.BatchTimeout)
-	defer tick.Stop()
+	var tickC <-chan time.Time
+	if p.cfg.Live {
+		tick := time.NewTicker(p.cfg.BatchTimeout)
+		defer tick.Stop()
+		tickC = tick.C
+	}
 	in := table.Out()
 	for {
 		select {
@@ -373,7 +383,7 @@ func (p *Pipeline) features(ctx context.Context, table *flow.Table, out chan<- *
 				}
 			}
 			table.Recycle(batch)
-		case <-tick.C:
+		case <-tickC:
 			if cur.n > 0 && time.Since(started) >= p.cfg.BatchTimeout {
 				if err := send(); err != nil {
 					return err

@@ -34,10 +34,12 @@ type Pipeline struct {
 	Arch model.Arch
 	// Train configures the training loop; Train.Seed seeds everything.
 	Train Config
-	// Balancer resamples the encoded training rows; nil uses them as is.
-	Balancer Balancer
+	// Balance returns the resampler of the encoded training rows, given
+	// the fitted encoder (whose OneHotGroups keep synthetic rows valid)
+	// and the class names; nil uses the rows as they are.
+	Balance func(enc *features.Encoder, classes []string) (Balancer, error)
 	// BalanceName names the balancing method for reports and the model
-	// file ("none" when Balancer is nil).
+	// file ("none" when Balance is nil).
 	BalanceName string
 	// ClassWeighting, when "inverse" or "effective", weights the loss by
 	// the training class counts (see ClassWeights).
@@ -66,6 +68,8 @@ type Outcome struct {
 	// TrainCounts and BalancedCounts are the training rows per class
 	// before and after balancing.
 	TrainCounts, BalancedCounts []int
+	// BalanceSeconds is the time the resampling took.
+	BalanceSeconds float64
 	// Stats are the encoder's statistics on the training rows.
 	Stats features.TransformStats
 }
@@ -93,6 +97,15 @@ func normalClass(classes []string) int {
 		}
 	}
 	return 0
+}
+
+// Resample applies b to encoded rows with the random stream that a
+// pipeline seeded with seed gives its balancing step, so that a
+// stand-alone resampling (cnids-train balance) gives the rows a fit would
+// train on.
+func Resample(b Balancer, d Data, seed uint64) (*tensor.Dense, []int32, error) {
+	x := tensor.New(tensor.WithShape(d.Rows(), d.Width), tensor.WithBacking(d.X))
+	return b.Resample(x, d.Y, rand.New(rand.NewPCG(seed, streamBalance)))
 }
 
 // Encode transforms a frame with enc into training Data.
@@ -139,14 +152,19 @@ func (p *Pipeline) Fit(ctx context.Context, train, valid *features.Frame) (*Outc
 	}
 	classes := train.Classes
 	out := &Outcome{TrainCounts: countClasses(tr.Y, len(classes)), Stats: stats}
-	if p.Balancer != nil {
-		x := tensor.New(tensor.WithShape(tr.Rows(), tr.Width), tensor.WithBacking(tr.X))
-		xb, yb, err := p.Balancer.Resample(x, tr.Y, p.rng(streamBalance))
+	if p.Balance != nil {
+		bal, err := p.Balance(enc, classes)
+		if err != nil {
+			return nil, fmt.Errorf("train: balance (%s): %w", p.BalanceName, err)
+		}
+		t0 := time.Now()
+		xb, yb, err := Resample(bal, tr, p.Train.Seed)
 		if err != nil {
 			return nil, fmt.Errorf("train: balance (%s): %w", p.BalanceName, err)
 		}
 		tr = Data{X: xb.Data().([]float32), Y: yb, Width: tr.Width}
-		p.logf("balance %s: %v -> %v rows per class", p.BalanceName, out.TrainCounts, countClasses(yb, len(classes)))
+		out.BalanceSeconds = time.Since(t0).Seconds()
+		p.logf("balance %s: %v -> %v rows per class (%.1fs)", p.BalanceName, out.TrainCounts, countClasses(yb, len(classes)), out.BalanceSeconds)
 	}
 	out.BalancedCounts = countClasses(tr.Y, len(classes))
 
@@ -190,7 +208,7 @@ func (p *Pipeline) Fit(ctx context.Context, train, valid *features.Frame) (*Outc
 			Program:      fmt.Sprintf("cnids-train (%s)", runtime.Version()),
 		},
 	}
-	if p.Balancer != nil {
+	if p.Balance != nil {
 		hdr.Training.BalancedCounts = out.BalancedCounts
 	}
 	if va.Rows() > 0 {
@@ -241,7 +259,7 @@ func (p *Pipeline) Fit(ctx context.Context, train, valid *features.Frame) (*Outc
 }
 
 func (p *Pipeline) balanceName() string {
-	if p.Balancer == nil {
+	if p.Balance == nil {
 		if p.ClassWeighting != "" && p.ClassWeighting != "none" {
 			return "class-weight:" + p.ClassWeighting
 		}
@@ -368,6 +386,12 @@ type FoldResult struct {
 	Eval *Evaluation `json:"eval"`
 	// History is the fold's training history.
 	History History `json:"history"`
+	// TrainCounts and BalancedCounts are the fold's training rows per
+	// class before and after balancing; BalanceSeconds the time balancing
+	// took.
+	TrainCounts    []int   `json:"train_counts"`
+	BalancedCounts []int   `json:"balanced_counts"`
+	BalanceSeconds float64 `json:"balance_seconds"`
 	// Seconds is the fold's wall time.
 	Seconds float64 `json:"seconds"`
 }
@@ -428,7 +452,8 @@ func (p *Pipeline) CrossValidate(ctx context.Context, frame *features.Frame, fol
 			if ev.Hard != nil {
 				hard = append(hard, *ev.Hard)
 			}
-			fr := FoldResult{Repeat: r + 1, Fold: k + 1, Eval: ev, History: out.History, Seconds: time.Since(t0).Seconds()}
+			fr := FoldResult{Repeat: r + 1, Fold: k + 1, Eval: ev, History: out.History, TrainCounts: out.TrainCounts,
+				BalancedCounts: out.BalancedCounts, BalanceSeconds: out.BalanceSeconds, Seconds: time.Since(t0).Seconds()}
 			res.Folds = append(res.Folds, fr)
 			p.logf("fold %d/%d of repeat %d: accuracy %.4f macro-F1 %.4f (%.0fs)", k+1, len(rep), r+1,
 				ev.Metrics.Accuracy, ev.Metrics.Macro.F1, fr.Seconds)

@@ -3,11 +3,11 @@ package train
 import (
 	"context"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"testing"
+
+	"github.com/cnids/cnids/internal/sharedtest"
 
 	"gorgonia.org/tensor"
 
@@ -20,11 +20,7 @@ import (
 // stratified sample of about n rows.
 func kddSample(t *testing.T, n int) *features.Frame {
 	t.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	path := filepath.Join(filepath.Dir(file), "..", "..", "shared", "datasets", "nsl-kdd", "KDDTrain+_20Percent.txt.gz")
-	if _, err := os.Stat(path); err != nil {
-		t.Fatalf("shared dataset missing (CI puts ../shared beside the repository): %v", err)
-	}
+	path := sharedtest.Path(t, "datasets", "nsl-kdd", "KDDTrain+_20Percent.txt.gz")
 	f, _, err := dataset.ReadFile(path, dataset.Options{Family: "nsl-kdd"})
 	if err != nil {
 		t.Fatal(err)
@@ -140,7 +136,13 @@ func (duplicate) Resample(x *tensor.Dense, y []int32, _ *rand.Rand) (*tensor.Den
 func TestPipelineBalancerHook(t *testing.T) {
 	f := kddSample(t, 800)
 	p := quickPipeline()
-	p.Balancer, p.BalanceName = duplicate{}, "duplicate"
+	p.BalanceName = "duplicate"
+	p.Balance = func(enc *features.Encoder, classes []string) (Balancer, error) {
+		if enc.Width() == 0 || len(classes) != 5 {
+			t.Errorf("balance factory got width %d, classes %v", enc.Width(), classes)
+		}
+		return duplicate{}, nil
+	}
 	out, err := p.Fit(context.Background(), f, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -190,8 +190,12 @@ func TestFitBadInput(t *testing.T) {
 			c.ClassWeights = []float64{1, 2}
 			return c, good, Data{Width: 12}
 		},
-		"optimizer": func() (Config, Data, Data) { c := quickConfig(1); c.Optimizer = "lbfgs"; return c, good, Data{Width: 12} },
-		"no rows":   func() (Config, Data, Data) { return quickConfig(1), Data{Width: 12}, Data{Width: 12} },
+		"optimizer": func() (Config, Data, Data) {
+			c := quickConfig(1)
+			c.Optimizer = "lbfgs"
+			return c, good, Data{Width: 12}
+		},
+		"no rows": func() (Config, Data, Data) { return quickConfig(1), Data{Width: 12}, Data{Width: 12} },
 	}
 	for name, mk := range cases {
 		c, tr, va := mk()

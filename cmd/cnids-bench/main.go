@@ -1,7 +1,26 @@
-// Command cnids-bench measures cnids against baselines measured in the
-// same run, and prints the ratios.
+// Command cnids-bench measures cnids: speed against baselines measured in
+// the same run, and detection on labelled captures.
 //
 //	cnids-bench train [--train FILE] [--epochs N] [--threads 1,2]
+//	cnids-bench detect --model M [--lab DIR] [--public DIR]
+//	cnids-bench sensor --pcap BIG.pcap [--model M]
+//	cnids-bench synflood [--sources 1000000] [--max-flows 100000]
+//
+// sensor replays a large capture (../shared/tools/make-bench-pcap.sh
+// builds one) three ways and prints packets/s and connections/s per core
+// (work divided by the process's CPU-seconds) with ratios: the bare read
+// and decode (the floor), Debian's argus -r (a peer flow sensor that does
+// no classification), and the whole cnids pipeline with alerts written
+// to io.Discard, with and without the verdict cache.
+//
+// synflood writes a spoofed-source SYN flood (one SYN from each of N
+// addresses) and replays it under a flow cap, reporting peak RSS,
+// evictions and alerts.
+//
+// detect replays every phase of a labelled capture set (a directory with
+// labels.csv, like ../shared/pcaps/lab) and every attack-* trace of the
+// public corpus through the sensor, and prints per-file flows, alerts and
+// alert classes as Markdown tables.
 //
 // train trains the reference cnn on NSL-KDD with cnids and with PyTorch
 // (Debian's python3-torch running ../shared/tools/torch-reference.py, the
@@ -38,11 +57,17 @@ import (
 )
 
 func main() {
-	if len(os.Args) < 2 || os.Args[1] != "train" {
-		fmt.Fprintln(os.Stderr, "usage: cnids-bench train [flags]")
+	cmds := map[string]func([]string, io.Writer) error{
+		"train":    benchTrain,
+		"detect":   benchDetect,
+		"sensor":   benchSensor,
+		"synflood": benchSYNFlood,
+	}
+	if len(os.Args) < 2 || cmds[os.Args[1]] == nil {
+		fmt.Fprintln(os.Stderr, "usage: cnids-bench train|detect|sensor|synflood [flags]")
 		os.Exit(2)
 	}
-	if err := benchTrain(os.Args[2:], os.Stdout); err != nil {
+	if err := cmds[os.Args[1]](os.Args[2:], os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "cnids-bench:", err)
 		os.Exit(1)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/cnids/cnids/balance"
 	"github.com/cnids/cnids/dataset"
 	"github.com/cnids/cnids/features"
 	"github.com/cnids/cnids/internal/gemm"
@@ -102,6 +103,11 @@ type pipeOpts struct {
 	threads     int
 	progress    bool
 	configFile  string
+	balance     string
+	strategy    string
+	kNeighbors  int
+	categorical string
+	ganSteps    int
 }
 
 func (p *pipeOpts) register(fs *flag.FlagSet) {
@@ -132,6 +138,12 @@ func (p *pipeOpts) register(fs *flag.FlagSet) {
 	fs.Float64Var(&p.validSplit, "valid-split", 0.2, "stratified fraction of the training rows held out for validation")
 	fs.Float64Var(&p.targetFAR, "target-far", 0.01, "false-alarm rate the alert threshold is chosen for, on validation rows")
 	fs.StringVar(&p.classWeight, "class-weight", "none", "loss weighting: none, inverse or effective")
+	fs.StringVar(&p.balance, "balance", "none", "resample the encoded training rows: none, "+strings.Join(balance.Methods(), ", ")+
+		", or class-weight (an inverse-frequency weighted loss instead of resampling)")
+	fs.StringVar(&p.strategy, "sampling-strategy", "auto", "imbalanced-learn sampling strategy: auto, minority, not minority, not majority, all, a ratio (two classes), or class=count,... ")
+	fs.IntVar(&p.kNeighbors, "k-neighbors", 0, "neighbours of the SMOTE family, ADASYN and ENN (0: their defaults 5, 5 and 3)")
+	fs.StringVar(&p.categorical, "categorical", "nc", "one-hot columns of synthetic rows: nc (SMOTE-NC: most frequent among the neighbours), snap (largest entry) or none (interpolated, invalid rows)")
+	fs.IntVar(&p.ganSteps, "gan-steps", 0, "GAN training steps (0: the default)")
 	fs.IntVar(&p.threads, "threads", 0, "threads (0: all cores)")
 	fs.BoolVar(&p.progress, "progress", true, "print training progress on stderr")
 }
@@ -223,6 +235,38 @@ func (p *pipeOpts) pipeline(stderr io.Writer) (*train.Pipeline, error) {
 	if p.progress {
 		pl.Log = stderr
 	}
+	if err := p.setBalance(pl, stderr); err != nil {
+		return nil, err
+	}
 	fmt.Fprintf(stderr, "cnids-train: %d threads, BLAS %s\n", threads, gemm.Backend())
 	return pl, nil
+}
+
+// setBalance configures the pipeline's balancing from --balance and its
+// options.
+func (p *pipeOpts) setBalance(pl *train.Pipeline, log io.Writer) error {
+	switch p.balance {
+	case "", "none":
+		return nil
+	case "class-weight", "class-weights", "cost-sensitive":
+		if pl.ClassWeighting == "" || pl.ClassWeighting == "none" {
+			pl.ClassWeighting = "inverse"
+		}
+		return nil
+	}
+	// Validate the method and the options now, before any data is read;
+	// strategies naming classes are checked again with the class names.
+	if _, err := balance.New(p.balance, balance.Options{Categorical: p.categorical}); err != nil {
+		return fmt.Errorf("--balance: %w", err)
+	}
+	method, strategy, k, cat, steps := p.balance, p.strategy, p.kNeighbors, p.categorical, p.ganSteps
+	pl.BalanceName = method
+	pl.Balance = func(enc *features.Encoder, classes []string) (train.Balancer, error) {
+		return balance.New(method, balance.Options{
+			Strategy: strategy, Classes: classes, K: k, Categorical: cat, OneHotGroups: enc.OneHotGroups(),
+			GAN:  balance.GANConfig{Steps: steps},
+			Warn: func(msg string) { fmt.Fprintf(log, "cnids-train: balance %s: %s\n", method, msg) },
+		})
+	}
+	return nil
 }

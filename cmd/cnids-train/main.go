@@ -8,6 +8,8 @@
 //	cnids-train eval    --model MODEL --test FILE [--json]
 //	cnids-train cv      --dataset D --train FILE --folds 5 --repeats N [fit flags]
 //	cnids-train explore --dataset D [--out DIR] FILE...
+//	cnids-train balance --dataset D --method M --in FILE --out FILE.csv
+//	cnids-train experiments --dataset D --train FILE [--test FILE] --out DIR
 //
 // Run a subcommand with -h for its flags. Every subcommand accepts
 // --config FILE, a YAML file whose keys are flag names (see
@@ -33,6 +35,8 @@ Usage:
   cnids-train eval     evaluate a model file on a labelled dataset file
   cnids-train cv       repeated stratified k-fold cross-validation
   cnids-train explore  class distribution and feature histograms of a dataset
+  cnids-train balance  encode and resample a dataset, writing the rows as CSV
+  cnids-train experiments  the matrix of architectures x balancing methods, with a report
 
 Run 'cnids-train COMMAND -h' for the flags of a command.
 `
@@ -50,10 +54,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	cmds := map[string]func(context.Context, []string, io.Writer, io.Writer) error{
-		"fit":     cmdFit,
-		"eval":    cmdEval,
-		"cv":      cmdCV,
-		"explore": cmdExplore,
+		"fit":         cmdFit,
+		"eval":        cmdEval,
+		"cv":          cmdCV,
+		"explore":     cmdExplore,
+		"balance":     cmdBalance,
+		"experiments": cmdExperiments,
 	}
 	name := args[0]
 	if name == "-h" || name == "--help" || name == "help" {

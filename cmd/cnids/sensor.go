@@ -246,7 +246,7 @@ func (o *sensorOpts) runSensor(ctx context.Context, src capture.Source, iface st
 	p, err := sensor.New(sensor.Config{
 		Flow: o.flowConfig(), Classifier: clf, ModelName: modelName, Sink: sink,
 		Workers: o.workers, Batch: o.batch, BatchTimeout: o.batchTimeout, CacheSize: cacheSize(o.cache),
-		Emit: emit, Features: o.features, Interface: iface,
+		Emit: emit, Features: o.features, Interface: iface, Live: iface != "",
 		Log: func(format string, args ...any) { log.Warn().Msgf(format, args...) },
 	})
 	if err != nil {

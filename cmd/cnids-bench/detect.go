@@ -1,0 +1,190 @@
+package main
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/cnids/cnids/alert"
+	"github.com/cnids/cnids/capture"
+	"github.com/cnids/cnids/dataset"
+	"github.com/cnids/cnids/features"
+	"github.com/cnids/cnids/internal/gemm"
+	"github.com/cnids/cnids/model"
+	"github.com/cnids/cnids/sensor"
+)
+
+// countSink counts events by alert class.
+type countSink struct {
+	mu      sync.Mutex
+	alerts  int
+	byClass map[string]int
+}
+
+func (s *countSink) Write(_ context.Context, evs []alert.Event) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := range evs {
+		if evs[i].Type == alert.TypeAlert {
+			s.alerts++
+			s.byClass[evs[i].Alert.Signature.Class]++
+		}
+	}
+	return nil
+}
+
+func (s *countSink) Close() error { return nil }
+
+// PhaseResult is the detection outcome of one capture.
+type PhaseResult struct {
+	Phase, File, Expected string
+	Flows, Alerts         int
+	ByClass               map[string]int
+}
+
+// Top returns the most frequent alert class ("" without alerts).
+func (r PhaseResult) Top() string {
+	best, n := "", 0
+	keys := make([]string, 0, len(r.ByClass))
+	for k := range r.ByClass {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		if r.ByClass[k] > n {
+			best, n = k, r.ByClass[k]
+		}
+	}
+	return best
+}
+
+// detectFile replays one capture through the sensor with the model and
+// counts its connections and alerts.
+func detectFile(ctx context.Context, clf *model.Classifier, path string) (PhaseResult, error) {
+	src, err := capture.OpenFiles([]string{path}, capture.FileOptions{})
+	if err != nil {
+		return PhaseResult{}, err
+	}
+	defer src.Close()
+	sink := &countSink{byClass: map[string]int{}}
+	p, err := sensor.New(sensor.Config{Classifier: clf, Sink: sink, ModelName: "bench"})
+	if err != nil {
+		return PhaseResult{}, err
+	}
+	st, err := p.Run(ctx, src)
+	if err != nil {
+		return PhaseResult{}, err
+	}
+	if st.Capture.FilesFailed > 0 {
+		return PhaseResult{}, fmt.Errorf("%s: %v", path, src.Errs())
+	}
+	return PhaseResult{File: filepath.Base(path), Flows: int(st.Rows), Alerts: sink.alerts, ByClass: sink.byClass}, nil
+}
+
+func loadClassifier(path string, threshold float64) (*model.Classifier, string, error) {
+	if path == "" {
+		return nil, "", errors.New("--model is required")
+	}
+	mf, err := model.Load(path)
+	if err != nil {
+		return nil, "", err
+	}
+	if err := mf.CheckSemantics(features.KDDSemantics()); err != nil {
+		return nil, "", err
+	}
+	clf, err := model.NewClassifier(mf, threshold)
+	return clf, path, err
+}
+
+// benchDetect replays every phase of a labelled capture set and every
+// attack trace of the public corpus, and prints per-file detection.
+func benchDetect(args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("cnids-bench detect", flag.ContinueOnError)
+	modelPath := fs.String("model", "cmd/cnids/models/nsl-kdd-cnn.model", "model file")
+	threshold := fs.Float64("threshold", -1, "alert threshold (default: the model's)")
+	lab := fs.String("lab", "../shared/pcaps/lab", "labelled capture set (a directory with labels.csv)")
+	public := fs.String("public", "../shared/pcaps/public", "directory of the public corpus whose attack-* files are replayed ('' skips)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	clf, name, err := loadClassifier(*modelPath, *threshold)
+	if err != nil {
+		return err
+	}
+	gemm.SetThreads(1)
+	ctx := context.Background()
+	labels, err := dataset.ReadLabels(filepath.Join(*lab, "labels.csv"))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "Model %s (threshold %.4f); lab set %s\n\n", name, clf.Threshold(), *lab)
+	fmt.Fprintln(out, "| phase | NSL-KDD category | flows | alerts | alerted | top alert class | alerts by class |")
+	fmt.Fprintln(out, "|---|---|---:|---:|---:|---|---|")
+	for _, r := range labels.Ranges {
+		res, err := detectFile(ctx, clf, filepath.Join(*lab, r.Pcap))
+		if err != nil {
+			return err
+		}
+		res.Phase, res.Expected = r.Phase, r.KDD
+		fmt.Fprintf(out, "| %s | %s | %d | %d | %.1f%% | %s | %s |\n", res.Phase, orDash(res.Expected), res.Flows, res.Alerts,
+			pct(res.Alerts, res.Flows), orDash(res.Top()), classCounts(res.ByClass))
+	}
+	if *public == "" {
+		return nil
+	}
+	files, err := filepath.Glob(filepath.Join(*public, "attack-*"))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "\nPublic attack traces (%s; never used for training)\n\n", *public)
+	fmt.Fprintln(out, "| capture | flows | alerts | alerted | top alert class | alerts by class |")
+	fmt.Fprintln(out, "|---|---:|---:|---:|---|---|")
+	for _, f := range files {
+		res, err := detectFile(ctx, clf, f)
+		if err != nil {
+			fmt.Fprintf(out, "| %s | unreadable: %v | | | | |\n", filepath.Base(f), err)
+			continue
+		}
+		fmt.Fprintf(out, "| %s | %d | %d | %.1f%% | %s | %s |\n", res.File, res.Flows, res.Alerts, pct(res.Alerts, res.Flows),
+			orDash(res.Top()), classCounts(res.ByClass))
+	}
+	return nil
+}
+
+func pct(a, b int) float64 {
+	if b == 0 {
+		return 0
+	}
+	return 100 * float64(a) / float64(b)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func classCounts(m map[string]int) string {
+	type kv struct {
+		k string
+		n int
+	}
+	var l []kv
+	for k, n := range m {
+		l = append(l, kv{k, n})
+	}
+	slices.SortFunc(l, func(a, b kv) int { return cmp.Or(cmp.Compare(b.n, a.n), cmp.Compare(a.k, b.k)) })
+	var parts []string
+	for _, e := range l {
+		parts = append(parts, fmt.Sprintf("%s %d", e.k, e.n))
+	}
+	return orDash(strings.Join(parts, ", "))
+}
