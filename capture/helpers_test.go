@@ -12,31 +12,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cnids/cnids/internal/sharedtest"
+
 	"github.com/gopacket/gopacket/layers"
 )
 
-// sharedDir returns the "shared" directory beside the repository root,
-// found by walking up from the test's directory to go.mod. A missing
-// directory fails the test: the corpus is part of the test.
-func sharedDir(t testing.TB) string {
-	t.Helper()
-	wd, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for d := wd; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			dir := filepath.Join(filepath.Dir(d), "shared")
-			if fi, err := os.Stat(filepath.Join(dir, "pcaps", "public")); err != nil || !fi.IsDir() {
-				t.Fatalf("shared corpus missing at %s: %v", dir, err)
-			}
-			return dir
-		}
-		if filepath.Dir(d) == d {
-			t.Fatalf("no go.mod above %s", wd)
-		}
-	}
-}
+// sharedDir returns ../shared beside the repository root.
+func sharedDir(t testing.TB) string { return sharedtest.Path(t) }
 
 func publicPcap(t testing.TB, name string) string {
 	return filepath.Join(sharedDir(t), "pcaps", "public", name)

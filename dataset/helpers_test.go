@@ -2,40 +2,16 @@ package dataset
 
 import (
 	"math"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/cnids/cnids/internal/sharedtest"
 
 	"github.com/cnids/cnids/features"
 )
 
-// sharedData returns the path of a file under the shared datasets
-// directory, which lives beside the repository root (../shared/datasets).
-// It fails the test, saying where it looked, when the file is missing.
-func sharedData(t testing.TB, rel string) string {
-	t.Helper()
-	wd, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	root := wd
-	for {
-		if _, err := os.Stat(filepath.Join(root, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(root)
-		if parent == root {
-			t.Fatalf("no go.mod above %s: cannot locate the repository root and ../shared/datasets", wd)
-		}
-		root = parent
-	}
-	p := filepath.Join(root, "..", "shared", "datasets", rel)
-	if _, err := os.Stat(p); err != nil {
-		t.Fatalf("shared dataset file missing: looked for %s (the shared data must sit beside the repository root, in ../shared/datasets): %v", p, err)
-	}
-	return p
-}
+// sharedData returns the path of a file under ../shared/datasets.
+func sharedData(t testing.TB, rel string) string { return sharedtest.Path(t, "datasets", rel) }
 
 // symbol returns row i's value of symbolic column j.
 func symbol(f *features.Frame, j, i int) string { return f.Vocab[j][f.Codes[j][i]] }

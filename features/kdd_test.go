@@ -16,35 +16,15 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/cnids/cnids/flow"
+	"github.com/cnids/cnids/internal/sharedtest"
+
 	"github.com/gopacket/gopacket/pcapgo"
+
+	"github.com/cnids/cnids/flow"
 )
 
-// kxSharedDir returns /work/shared, found by walking up from the package
-// directory to the repository root (go.mod) and then ../shared. It fails
-// the test when missing: the data-driven checks must not silently skip.
-func kxSharedDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the package directory")
-		}
-		dir = parent
-	}
-	s := filepath.Join(filepath.Dir(dir), "shared")
-	if _, err := os.Stat(s); err != nil {
-		t.Fatalf("shared data directory missing: %v", err)
-	}
-	return s
-}
+// kxSharedDir returns ../shared beside the repository root.
+func kxSharedDir(t testing.TB) string { return sharedtest.Path(t) }
 
 // kddLine is one line of KDDTrain+.txt split into its 43 fields.
 type kddLine struct {

@@ -12,35 +12,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cnids/cnids/internal/sharedtest"
+
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcapgo"
 )
 
-// sharedDir returns ../shared beside the repository root (the directory
-// holding go.mod), failing the test when it is missing.
-func sharedDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("repository root (go.mod) not found above the package directory")
-		}
-		dir = parent
-	}
-	shared := filepath.Join(dir, "..", "shared")
-	if _, err := os.Stat(filepath.Join(shared, "pcaps")); err != nil {
-		t.Fatalf("shared data missing: %v (expected ../shared/pcaps beside the repository root)", err)
-	}
-	return shared
-}
+// sharedDir returns ../shared beside the repository root.
+func sharedDir(t testing.TB) string { return sharedtest.Path(t) }
 
 // pcapPath returns the path of a shared capture ("public/x.pcap").
 func pcapPath(t testing.TB, name string) string {

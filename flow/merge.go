@@ -23,7 +23,7 @@ func (p *recPool) get() []rec {
 	case s := <-p.ch:
 		return s
 	default:
-		return make([]rec, 0, 64)
+		return make([]rec, 0, 512) // a packet batch (256) closes at most about as many connections
 	}
 }
 

@@ -16,6 +16,10 @@ type Classifier struct {
 	file      *File
 	threshold float64
 	normal    int
+	// packed says that a row's output does not depend on its position in
+	// a chunk (see probePositions), so that sessions may pack the rows
+	// that miss the cache together.
+	packed bool
 }
 
 // NewClassifier returns a classifier for f. A threshold in [0, 1]
@@ -31,8 +35,53 @@ func NewClassifier(f *File, threshold float64) (*Classifier, error) {
 	if threshold < 0 {
 		threshold = f.Header.Threshold
 	}
-	return &Classifier{file: f, threshold: threshold, normal: f.Header.NormalClass}, nil
+	c := &Classifier{file: f, threshold: threshold, normal: f.Header.NormalClass}
+	c.packed = probePositions(f.Net)
+	return c, nil
 }
+
+// probePositions reports whether the network gives a row the same output,
+// bit for bit, at every position of a chunk. That depends on the BLAS
+// kernels (OpenBLAS' AVX-512 and gonum's are position-independent on the
+// cnn; OpenBLAS' Haswell sgemm rounds rows differently by position), so
+// it is measured: seeded random rows are run, then run again rotated by
+// every offset, and every output compared.
+func probePositions(net *Network[float32]) bool {
+	w, k := net.Inputs(), net.Classes()
+	ws := net.NewWorkspace(chunkRows)
+	x := make([]float32, chunkRows*w)
+	state := uint64(0x9e3779b97f4a7c15)
+	for i := range x {
+		state = state*6364136223846793005 + 1442695040888963407
+		if state>>62 == 0 { // a quarter of the inputs are zero, as in encoded rows
+			x[i] = 0
+		} else {
+			x[i] = float32(state>>40) / (1 << 24)
+		}
+	}
+	want := make([]float32, chunkRows*k)
+	net.Predict(ws, x, chunkRows, want)
+	rot := make([]float32, len(x))
+	got := make([]float32, len(want))
+	for off := 1; off < chunkRows; off++ {
+		for i := range chunkRows {
+			copy(rot[((i+off)%chunkRows)*w:], x[i*w:(i+1)*w])
+		}
+		net.Predict(ws, rot, chunkRows, got)
+		for i := range chunkRows {
+			j := (i + off) % chunkRows
+			if !slices.Equal(got[j*k:(j+1)*k], want[i*k:(i+1)*k]) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// PositionIndependent reports whether the network's output for a row was
+// found not to depend on the row's place in its chunk; sessions then pack
+// the rows that miss the verdict cache into as few chunks as possible.
+func (c *Classifier) PositionIndependent() bool { return c.packed }
 
 // File returns the model file.
 func (c *Classifier) File() *File { return c.file }
@@ -81,19 +130,27 @@ type cacheEntry struct {
 	x     []float32
 	probs []float32
 	valid bool
+	// batch and pending mark an entry claimed by a miss of the packed
+	// session's current call (batch == Session.calls), whose result will
+	// be pending row pending of the call's packed chunks.
+	batch   uint64
+	pending int
 }
 
-// chunkRows is the fixed number of rows the network is run on. A batch is
-// cut into chunks of exactly this many rows (the last one padded with
-// zeros), and row i of a batch always sits at position i mod chunkRows of
-// its chunk. Some BLAS kernels (OpenBLAS' Haswell sgemm, for one) round a
+// chunkRows is the fixed number of rows the network is run on: a batch
+// is cut into chunks of exactly this many rows, the last one padded with
+// zeros. Some BLAS kernels (OpenBLAS' Haswell sgemm, for one) round a
 // row's products differently depending on where the row falls in the
-// matrix, so the network's output for a row depends on its position, and
-// on nothing else: rows never interact. Fixing the chunk size and the
-// position makes every verdict a function of the row and its index in the
-// batch, which the sensor's batching makes deterministic; and the verdict
-// cache is keyed by position too, so a cached verdict is bit for bit the
-// one the network would give (TestClassifyIndependentOfBatch checks it).
+// matrix, so the network's output for a row may depend on its position in
+// the chunk, and on nothing else: rows never interact. Classifiers measure
+// it (probePositions). Where outputs are position-independent, sessions
+// pack the rows that miss the verdict cache into full chunks; where they
+// are not, row i of a batch always sits at position i mod chunkRows, the
+// cache is keyed by position too, and a chunk is computed when any of its
+// rows misses. Either way a verdict is a function of the row and its index
+// in the batch, which the sensor's batching makes deterministic, and a
+// cached verdict is bit for bit the one the network would give
+// (TestClassifyIndependentOfBatch checks it).
 const chunkRows = 32
 
 // Session holds one goroutine's buffers for a Classifier. It is not safe
@@ -105,9 +162,18 @@ type Session struct {
 	width, k int
 	x        []float32 // encoded rows, whole chunks x width
 	probs    []float32 // probabilities, whole chunks x k
-	hashes   []uint64
+	hashes   []uint64  // positional mode: the current chunk's row hashes
 	cache    []cacheEntry
 	stats    SessionStats
+
+	// Packed mode: the rows to compute, their packed vectors and results,
+	// each row's hash and source (index into pend, or -1 for a cache hit),
+	// and the call counter that marks cache entries claimed by this call.
+	pend         []int
+	pendX, pendP []float32
+	rowHash      []uint64
+	src          []int
+	calls        uint64
 }
 
 // NewSession returns a session that classifies up to maxBatch rows per
@@ -124,9 +190,15 @@ func (c *Classifier) NewSession(maxBatch, cacheSize int) *Session {
 	rows := roundUp(maxBatch, chunkRows)
 	s := &Session{
 		c: c, ws: net.NewWorkspace(chunkRows), maxBatch: maxBatch, width: w, k: k,
-		x:      make([]float32, rows*w),
-		probs:  make([]float32, rows*k),
-		hashes: make([]uint64, chunkRows),
+		x:       make([]float32, rows*w),
+		probs:   make([]float32, rows*k),
+		hashes:  make([]uint64, chunkRows),
+		pend:    make([]int, 0, maxBatch),
+		pendX:   make([]float32, rows*w),
+		pendP:   make([]float32, rows*k),
+		rowHash: make([]uint64, maxBatch),
+		src:     make([]int, maxBatch),
+		calls:   1,
 	}
 	if cacheSize > 0 {
 		s.cache = make([]cacheEntry, cacheSize)
@@ -163,7 +235,8 @@ func hashVector(x []float32, pos int) uint64 {
 func (s *Session) slot(h uint64) *cacheEntry { return &s.cache[h%uint64(len(s.cache))] }
 
 // Classify classifies rows (at most MaxBatch) into out (same length). The
-// verdict of rows[i] depends only on the row and on i mod 32.
+// verdict of rows[i] depends only on the row and, where the classifier is
+// not PositionIndependent, on i mod 32.
 func (s *Session) Classify(rows []features.Row, out []Verdict) error {
 	if len(rows) > s.maxBatch {
 		return fmt.Errorf("model: %d rows exceed the session's batch of %d", len(rows), s.maxBatch)
@@ -171,6 +244,41 @@ func (s *Session) Classify(rows []features.Row, out []Verdict) error {
 	if len(out) != len(rows) {
 		return fmt.Errorf("model: %d verdicts for %d rows", len(out), len(rows))
 	}
+	var err error
+	if s.c.packed {
+		err = s.classifyPacked(rows, out)
+	} else {
+		err = s.classifyPositional(rows, out)
+	}
+	if err != nil {
+		return err
+	}
+	for i := range out {
+		s.c.decide(&out[i])
+	}
+	s.stats.Rows += uint64(len(rows))
+	return nil
+}
+
+// lookup returns the cache entry holding x at pos, or nil.
+func (s *Session) lookup(x []float32, pos int, h uint64) *cacheEntry {
+	if e := s.slot(h); e.valid && e.hash == h && e.pos == pos && slices.Equal(e.x, x) {
+		return e
+	}
+	return nil
+}
+
+// store remembers x's probabilities at pos.
+func (s *Session) store(x, probs []float32, pos int, h uint64) {
+	e := s.slot(h)
+	e.hash, e.pos, e.valid = h, pos, true
+	copy(e.x, x)
+	copy(e.probs, probs)
+}
+
+// classifyPositional runs every chunk that has a cache miss, each row at
+// its own index modulo chunkRows.
+func (s *Session) classifyPositional(rows []features.Row, out []Verdict) error {
 	enc := s.c.file.Header.Encoder
 	w, k := s.width, s.k
 	for lo := 0; lo < len(rows); lo += chunkRows {
@@ -186,7 +294,7 @@ func (s *Session) Classify(rows []features.Row, out []Verdict) error {
 			}
 			h := hashVector(x, j)
 			s.hashes[j] = h
-			if e := s.slot(h); e.valid && e.hash == h && e.pos == j && slices.Equal(e.x, x) {
+			if e := s.lookup(x, j, h); e != nil {
 				copy(out[i].Probs, e.probs)
 				out[i].Cached = true
 				s.stats.CacheHits++
@@ -198,27 +306,88 @@ func (s *Session) Classify(rows []features.Row, out []Verdict) error {
 			continue
 		}
 		clear(s.x[(lo+n)*w : (lo+chunkRows)*w]) // padding rows are zeros
-		pr := s.probs[lo*k : (lo+chunkRows)*k]
 		// The network rewrites the whole chunk, cached rows included, with
 		// the values their cache entries already hold (they are exact).
-		s.c.file.Net.Predict(s.ws, s.x[lo*w:(lo+chunkRows)*w], chunkRows, pr)
+		s.c.file.Net.Predict(s.ws, s.x[lo*w:(lo+chunkRows)*w], chunkRows, s.probs[lo*k:(lo+chunkRows)*k])
 		s.stats.Batches++
 		if s.cache != nil {
 			for j := range n {
-				if out[lo+j].Cached {
-					continue
+				if !out[lo+j].Cached {
+					s.store(s.x[(lo+j)*w:(lo+j+1)*w], out[lo+j].Probs, j, s.hashes[j])
 				}
-				e := s.slot(s.hashes[j])
-				e.hash, e.pos, e.valid = s.hashes[j], j, true
-				copy(e.x, s.x[(lo+j)*w:(lo+j+1)*w])
-				copy(e.probs, out[lo+j].Probs)
 			}
 		}
 	}
-	for i := range out {
-		s.c.decide(&out[i])
+	return nil
+}
+
+// classifyPacked answers rows from the cache, packs the distinct misses
+// into full chunks, and runs only those.
+func (s *Session) classifyPacked(rows []features.Row, out []Verdict) error {
+	enc := s.c.file.Header.Encoder
+	w, k := s.width, s.k
+	s.pend = s.pend[:0]
+	for i := range rows {
+		x := s.x[i*w : (i+1)*w]
+		out[i] = Verdict{Unseen: enc.EncodeRow(rows[i], x), Probs: s.probs[i*k : (i+1)*k]}
+		if s.cache == nil {
+			s.src[i] = len(s.pend)
+			s.pend = append(s.pend, i)
+			continue
+		}
+		h := hashVector(x, 0)
+		s.rowHash[i] = h
+		if e := s.lookup(x, 0, h); e != nil {
+			if e.batch == s.calls {
+				// A miss earlier in this batch: share its computation.
+				s.src[i] = e.pending
+				continue
+			}
+			copy(out[i].Probs, e.probs)
+			out[i].Cached = true
+			s.stats.CacheHits++
+			s.src[i] = -1
+			continue
+		}
+		// Claim the slot now so that identical rows later in the batch
+		// share this row's computation.
+		e := s.slot(h)
+		e.hash, e.pos, e.valid, e.batch, e.pending = h, 0, true, s.calls, len(s.pend)
+		copy(e.x, x)
+		s.src[i] = len(s.pend)
+		s.pend = append(s.pend, i)
 	}
-	s.stats.Rows += uint64(len(rows))
+	n := len(s.pend)
+	for j, i := range s.pend {
+		copy(s.pendX[j*w:(j+1)*w], s.x[i*w:(i+1)*w])
+	}
+	padded := roundUp(n, chunkRows)
+	clear(s.pendX[n*w : padded*w])
+	for lo := 0; lo < padded; lo += chunkRows {
+		s.c.file.Net.Predict(s.ws, s.pendX[lo*w:(lo+chunkRows)*w], chunkRows, s.pendP[lo*k:(lo+chunkRows)*k])
+		s.stats.Batches++
+	}
+	for i := range rows {
+		if out[i].Cached {
+			continue
+		}
+		j := s.src[i]
+		copy(out[i].Probs, s.pendP[j*k:(j+1)*k])
+		if s.cache != nil && s.pend[j] != i {
+			out[i].Cached = true // shared with an identical row of this batch
+			s.stats.CacheHits++
+		}
+	}
+	if s.cache != nil {
+		for j, i := range s.pend {
+			e := s.slot(s.rowHash[i])
+			if e.batch == s.calls && e.pending == j && e.hash == s.rowHash[i] {
+				copy(e.probs, s.pendP[j*k:(j+1)*k])
+				e.batch = 0
+			}
+		}
+	}
+	s.calls++
 	return nil
 }
 

@@ -139,22 +139,46 @@ func benchDetect(args []string, out io.Writer) error {
 	if *public == "" {
 		return nil
 	}
-	files, err := filepath.Glob(filepath.Join(*public, "attack-*"))
+	all, err := filepath.Glob(filepath.Join(*public, "*.pcap*"))
 	if err != nil {
 		return err
 	}
+	var attacks, normals []string
+	for _, f := range all {
+		switch b := filepath.Base(f); {
+		case strings.HasPrefix(b, "attack-"):
+			attacks = append(attacks, f)
+		case strings.HasPrefix(b, "file-"), strings.HasPrefix(b, "malformed-"), strings.HasPrefix(b, "trunc-"):
+			// deliberately broken files: robustness tests, not traffic
+		default:
+			normals = append(normals, f)
+		}
+	}
 	fmt.Fprintf(out, "\nPublic attack traces (%s; never used for training)\n\n", *public)
+	if err := publicTable(ctx, clf, attacks, out); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "\nPublic captures of normal traffic (every alert is a false alarm)\n\n")
+	return publicTable(ctx, clf, normals, out)
+}
+
+// publicTable replays each file and writes one table row per file, and a
+// total row.
+func publicTable(ctx context.Context, clf *model.Classifier, files []string, out io.Writer) error {
 	fmt.Fprintln(out, "| capture | flows | alerts | alerted | top alert class | alerts by class |")
 	fmt.Fprintln(out, "|---|---:|---:|---:|---|---|")
+	var flows, alerts int
 	for _, f := range files {
 		res, err := detectFile(ctx, clf, f)
 		if err != nil {
 			fmt.Fprintf(out, "| %s | unreadable: %v | | | | |\n", filepath.Base(f), err)
 			continue
 		}
+		flows, alerts = flows+res.Flows, alerts+res.Alerts
 		fmt.Fprintf(out, "| %s | %d | %d | %.1f%% | %s | %s |\n", res.File, res.Flows, res.Alerts, pct(res.Alerts, res.Flows),
 			orDash(res.Top()), classCounts(res.ByClass))
 	}
+	fmt.Fprintf(out, "| all %d files | %d | %d | %.1f%% | | |\n", len(files), flows, alerts, pct(alerts, flows))
 	return nil
 }
 

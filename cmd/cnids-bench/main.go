@@ -5,6 +5,7 @@
 //	cnids-bench detect --model M [--lab DIR] [--public DIR]
 //	cnids-bench sensor --pcap BIG.pcap [--model M]
 //	cnids-bench synflood [--sources 1000000] [--max-flows 100000]
+//	cnids-bench balance [--train FILE] [--threads N]
 //
 // sensor replays a large capture (../shared/tools/make-bench-pcap.sh
 // builds one) three ways and prints packets/s and connections/s per core
@@ -12,6 +13,10 @@
 // and decode (the floor), Debian's argus -r (a peer flow sensor that does
 // no classification), and the whole cnids pipeline with alerts written
 // to io.Discard, with and without the verdict cache.
+//
+// balance times random over-sampling, SMOTE and ADASYN on the encoded
+// KDDTrain+ with cnids and with imbalanced-learn (python3-imblearn), with
+// the same thread count in the same run, and compares the row counts.
 //
 // synflood writes a spoofed-source SYN flood (one SYN from each of N
 // addresses) and replays it under a flow cap, reporting peak RSS,
@@ -62,9 +67,10 @@ func main() {
 		"detect":   benchDetect,
 		"sensor":   benchSensor,
 		"synflood": benchSYNFlood,
+		"balance":  benchBalance,
 	}
 	if len(os.Args) < 2 || cmds[os.Args[1]] == nil {
-		fmt.Fprintln(os.Stderr, "usage: cnids-bench train|detect|sensor|synflood [flags]")
+		fmt.Fprintln(os.Stderr, "usage: cnids-bench train|detect|sensor|synflood|balance [flags]")
 		os.Exit(2)
 	}
 	if err := cmds[os.Args[1]](os.Args[2:], os.Stdout); err != nil {

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -135,6 +136,7 @@ func benchSensor(args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("cnids-bench sensor", flag.ContinueOnError)
 	pcap := fs.String("pcap", "/tmp/cnids-bench.pcap", "capture to replay (build it with ../shared/tools/make-bench-pcap.sh)")
 	modelPath := fs.String("model", "cmd/cnids/models/nsl-kdd-cnn.model", "model file")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the cnids run (verdict cache on) to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -143,6 +145,19 @@ func benchSensor(args []string, out io.Writer) error {
 		return err
 	}
 	gemm.SetThreads(1)
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		_, _, err = cnidsRun(*pcap, clf, 0)
+		pprof.StopCPUProfile()
+		f.Close()
+		return err
+	}
 	fl, err := floor(*pcap)
 	if err != nil {
 		return err

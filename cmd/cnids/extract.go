@@ -121,13 +121,7 @@ func cmdExtract(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 		_, err = w.Write(append(buf, '\n'))
 		return err
 	}
-	groups := [][]string{fs.Args()}
-	if *perFile {
-		groups = groups[:0]
-		for _, f := range fs.Args() {
-			groups = append(groups, []string{f})
-		}
-	}
+	groups := inputGroups(fs.Args(), *perFile)
 	var failed bool
 	for _, files := range groups {
 		src, err := capture.OpenFiles(files, capture.FileOptions{})

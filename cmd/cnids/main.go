@@ -32,6 +32,8 @@ Usage:
   cnids replay [flags] FILE...          replay capture files and print alerts (JSON lines)
   cnids sniff -i IFACE [-f BPF] [flags] capture live traffic and print alerts
   cnids extract [flags] FILE...         write NSL-KDD feature rows of capture files as CSV
+  cnids serve [--listen ADDR] [flags]   serve the web console (classify, alerts, model)
+  cnids users add|list|disable|enable|remove [--data DIR] [NAME]   manage the console's users
 
 Run 'cnids COMMAND -h' for the flags of a command.
 `
@@ -57,6 +59,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		"replay":  cmdReplay,
 		"sniff":   cmdSniff,
 		"extract": cmdExtract,
+		"serve":   cmdServe,
+		"users":   cmdUsers,
 	}
 	name := args[0]
 	if name == "-h" || name == "--help" || name == "help" {

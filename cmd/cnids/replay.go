@@ -34,13 +34,7 @@ func cmdReplay(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 	if err != nil {
 		return fmt.Errorf("--speed: %w", err)
 	}
-	groups := [][]string{fs.Args()}
-	if *perFile {
-		groups = groups[:0]
-		for _, f := range fs.Args() {
-			groups = append(groups, []string{f})
-		}
-	}
+	groups := inputGroups(fs.Args(), *perFile)
 	var failed bool
 	for _, files := range groups {
 		src, err := capture.OpenFiles(files, capture.FileOptions{Speed: sp, Filter: *filter})
@@ -100,4 +94,18 @@ func cmdSniff(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		return err
 	}
 	return o.runSensor(ctx, src, *iface, stdout, stderr)
+}
+
+// inputGroups returns the runs of a command line's capture files: one
+// timeline of all of them, or with perFile one run per file, with flows
+// and windows reset in between.
+func inputGroups(files []string, perFile bool) [][]string {
+	if !perFile {
+		return [][]string{files}
+	}
+	groups := make([][]string, len(files))
+	for i, f := range files {
+		groups[i] = []string{f}
+	}
+	return groups
 }
