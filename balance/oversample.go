@@ -39,17 +39,20 @@ func (s *ROS) Resample(x *tensor.Dense, y []int32, rng *rand.Rand) (*tensor.Dens
 	for _, n := range targets {
 		total += max(n, 0)
 	}
-	extra := make([]float32, 0, total*m.cols)
-	extraY := make([]int32, 0, total)
+	// Write the copies straight after the original rows, in one allocation.
+	xs := make([]float32, (m.rows+total)*m.cols)
+	ys := make([]int32, m.rows, m.rows+total)
+	copy(xs, m.x)
+	copy(ys, y)
+	off := len(m.x)
 	for c, n := range targets {
 		for range max(n, 0) {
 			r := rows[c][rng.IntN(len(rows[c]))]
-			extra = append(extra, m.row(r)...)
-			extraY = append(extraY, int32(c))
+			off += copy(xs[off:], m.row(r))
+			ys = append(ys, int32(c))
 		}
 	}
-	xo, yo := output(m, y, nil, extra, extraY)
-	return xo, yo, nil
+	return tensor.New(tensor.WithShape(m.rows+total, m.cols), tensor.WithBacking(xs)), ys, nil
 }
 
 // errNilRand reports a missing random source.

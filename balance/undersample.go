@@ -102,11 +102,7 @@ type ENN struct {
 
 // Keep returns the indices of the rows ENN keeps, ascending.
 func (s *ENN) Keep(x *tensor.Dense, y []int32) ([]int, error) {
-	m, counts, err := input(x, y)
-	if err != nil {
-		return nil, err
-	}
-	return s.keep(m, y, counts)
+	return keepRows(s, x, y)
 }
 
 func (s *ENN) keep(m matrix, y []int32, counts []int) ([]int, error) {
@@ -180,15 +176,7 @@ func (s *ENN) keep(m matrix, y []int32, counts []int) ([]int, error) {
 
 // Resample implements the trainer's Balancer.
 func (s *ENN) Resample(x *tensor.Dense, y []int32, rng *rand.Rand) (*tensor.Dense, []int32, error) {
-	m, counts, err := input(x, y)
-	if err != nil {
-		return nil, nil, err
-	}
-	keep, err := s.keep(m, y, counts)
-	if err != nil {
-		return nil, nil, err
-	}
-	return keepOutput(m, y, keep)
+	return resampleClean(s, x, y)
 }
 
 // Tomek removes Tomek links (imbalanced-learn's TomekLinks): two rows of
@@ -210,11 +198,7 @@ type Tomek struct {
 
 // Keep returns the indices of the rows Tomek keeps, ascending.
 func (s *Tomek) Keep(x *tensor.Dense, y []int32) ([]int, error) {
-	m, counts, err := input(x, y)
-	if err != nil {
-		return nil, err
-	}
-	return s.keep(m, y, counts)
+	return keepRows(s, x, y)
 }
 
 func (s *Tomek) keep(m matrix, y []int32, counts []int) ([]int, error) {
@@ -241,15 +225,7 @@ func (s *Tomek) keep(m matrix, y []int32, counts []int) ([]int, error) {
 
 // Resample implements the trainer's Balancer.
 func (s *Tomek) Resample(x *tensor.Dense, y []int32, rng *rand.Rand) (*tensor.Dense, []int32, error) {
-	m, counts, err := input(x, y)
-	if err != nil {
-		return nil, nil, err
-	}
-	keep, err := s.keep(m, y, counts)
-	if err != nil {
-		return nil, nil, err
-	}
-	return keepOutput(m, y, keep)
+	return resampleClean(s, x, y)
 }
 
 // SMOTEENN over-samples with SMOTE, then cleans the result with ENN, as
@@ -289,4 +265,32 @@ func (s *SMOTETomek) Resample(x *tensor.Dense, y []int32, rng *rand.Rand) (*tens
 		return nil, nil, err
 	}
 	return s.Tomek.Resample(xs, ys, rng)
+}
+
+// cleaner is a rule that keeps some rows of a class-labelled matrix (ENN,
+// Tomek links).
+type cleaner interface {
+	keep(m matrix, y []int32, counts []int) ([]int, error)
+}
+
+// keepRows validates the input and returns the rows c keeps.
+func keepRows(c cleaner, x *tensor.Dense, y []int32) ([]int, error) {
+	m, counts, err := input(x, y)
+	if err != nil {
+		return nil, err
+	}
+	return c.keep(m, y, counts)
+}
+
+// resampleClean returns the rows c keeps, as a new matrix and labels.
+func resampleClean(c cleaner, x *tensor.Dense, y []int32) (*tensor.Dense, []int32, error) {
+	m, counts, err := input(x, y)
+	if err != nil {
+		return nil, nil, err
+	}
+	keep, err := c.keep(m, y, counts)
+	if err != nil {
+		return nil, nil, err
+	}
+	return keepOutput(m, y, keep)
 }

@@ -32,6 +32,9 @@ type Semantics struct {
 	RError []string `json:"rerror,omitempty"`
 	// ServiceMap names the port-to-service map's version.
 	ServiceMap string `json:"service_map,omitempty"`
+	// StatusIntervalSeconds is the status record interval of flow
+	// families built like Argus' records (BoT-IoT: 5).
+	StatusIntervalSeconds float64 `json:"status_interval_seconds,omitempty"`
 }
 
 // KDDSemantics returns the NSL-KDD semantics that cnids implements, as
@@ -50,12 +53,16 @@ func KDDSemantics() Semantics {
 	}
 }
 
-// DatasetSemantics returns the semantics of a dataset family that the
-// sensor does not compute from packets (UNSW-NB15, or BoT-IoT until the
-// sensor's extractor exists): only the family and version are recorded.
+// DatasetSemantics returns the semantics a model trained on a dataset
+// family records: the sensor's own for the families it computes from
+// packets (NSL-KDD, BoT-IoT: BotIoTSemantics), and only the family and
+// version for the others (UNSW-NB15).
 func DatasetSemantics(family string) Semantics {
-	if family == "nsl-kdd" {
+	switch family {
+	case "nsl-kdd":
 		return KDDSemantics()
+	case "bot-iot":
+		return BotIoTSemantics()
 	}
 	return Semantics{Family: family, Version: 1}
 }
@@ -92,6 +99,8 @@ func (s Semantics) Compatible(p Semantics) error {
 		return diff("rerror set", s.RError, p.RError)
 	case s.ServiceMap != p.ServiceMap:
 		return diff("service map", s.ServiceMap, p.ServiceMap)
+	case s.StatusIntervalSeconds != p.StatusIntervalSeconds:
+		return diff("status interval (s)", s.StatusIntervalSeconds, p.StatusIntervalSeconds)
 	}
 	return nil
 }

@@ -175,6 +175,11 @@ type Config struct {
 	// BatchSize is the number of packets per batch sent to a shard.
 	// Default 256.
 	BatchSize int
+	// StatusInterval cuts every connection into status records, as Argus
+	// reports a flow every ARGUS_FLOW_STATUS_INTERVAL seconds (see
+	// Conn.Records). Default 5 s, the value of Debian's /etc/argus.conf
+	// and of Argus' own default. It changes no other field.
+	StatusInterval time.Duration
 	// Heartbeat is the packet-time interval at which every shard receives
 	// a batch (possibly empty) so that its watermark advances and the
 	// merge never stalls on an idle shard. Default 100 ms.
@@ -187,6 +192,8 @@ const (
 	defaultContentCap = 64 << 10
 	defaultBatchSize  = 256
 	defaultHeartbeat  = 100 * time.Millisecond
+	// DefaultStatusInterval is the default Config.StatusInterval.
+	DefaultStatusInterval = 5 * time.Second
 )
 
 // normalize validates c and returns it with defaults filled in.
@@ -205,6 +212,9 @@ func (c Config) normalize() (Config, error) {
 	}
 	if c.Heartbeat < 0 {
 		return c, fmt.Errorf("flow: Config.Heartbeat is negative (%v)", c.Heartbeat)
+	}
+	if c.StatusInterval < 0 {
+		return c, fmt.Errorf("flow: Config.StatusInterval is negative (%v)", c.StatusInterval)
 	}
 	if err := c.Timeouts.Validate(); err != nil {
 		return c, err
@@ -234,6 +244,9 @@ func (c Config) normalize() (Config, error) {
 	}
 	if c.Heartbeat == 0 {
 		c.Heartbeat = defaultHeartbeat
+	}
+	if c.StatusInterval == 0 {
+		c.StatusInterval = DefaultStatusInterval
 	}
 	if c.ContentPorts == nil {
 		c.ContentPorts = DefaultContentPorts()

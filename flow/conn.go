@@ -168,6 +168,47 @@ type Conn struct {
 	// and ContentGaps that bytes were missing (lost or not captured).
 	ContentTruncated, ContentGaps [2]bool
 
+	// OrigFrameBytes and RespFrameBytes count frame bytes per direction:
+	// each packet's length on the wire, link-layer header included (the
+	// capture's original length; a frame the snap length cut counts the
+	// bytes its IP length announces), as Argus' sbytes and dbytes are
+	// counted. Every fragment of a reassembled datagram counts its own
+	// frame.
+	OrigFrameBytes, RespFrameBytes uint64
+	// Ethernet reports that the connection's first packet came in an
+	// Ethernet frame (Argus' 'e' flag).
+	Ethernet bool
+	// ID is the connection's number in its table: the arrival index
+	// (from 1) of its first packet among the decoded packets of the run.
+	// It is unique per connection and grows in the order connections
+	// start, as Argus' record sequence numbers do.
+	ID uint64
+
+	// Records, RecordDurSum, RecordDurSumSq, RecordDurMin and
+	// RecordDurMax describe the connection cut into status records as
+	// Argus cuts a flow (Config.StatusInterval): a record starts with a
+	// packet and holds every packet that arrives less than the interval
+	// after the record's first packet; the next packet starts a new
+	// record. A record's duration is the time from its first to its last
+	// packet. Records is their number (at least 1), RecordDurSum the sum
+	// of their durations (ns), RecordDurSumSq the sum of their squares
+	// (s², float64 because it would overflow nanoseconds), RecordDurMin
+	// and RecordDurMax the extremes (ns). An ICMP packet is one record of
+	// duration 0.
+	Records                    uint32
+	RecordDurSum               int64
+	RecordDurSumSq             float64
+	RecordDurMin, RecordDurMax int64
+
+	// ICMPID and ICMPSeq are the identifier and sequence number of an
+	// ICMP or ICMPv6 echo, timestamp, information or address-mask
+	// message (0 for other types).
+	ICMPID, ICMPSeq uint16
+	// Quote is the datagram quoted by an ICMP or ICMPv6 error message
+	// (destination unreachable, source quench, redirect, time exceeded,
+	// parameter problem, packet too big); zero otherwise.
+	Quote ICMPQuote
+
 	// File and LastFile are the capture files the first and the last
 	// packet came from ("" when live; they differ only when a connection
 	// spans rotated files), and FirstPacket and LastPacket the packet
@@ -178,3 +219,20 @@ type Conn struct {
 
 // Duration returns End - Start in nanoseconds.
 func (c *Conn) Duration() int64 { return c.End - c.Start }
+
+// ICMPQuote is the start of the datagram an ICMP error message quotes:
+// the offending packet's addresses, protocol and, for TCP and UDP, ports.
+// Proto is 0 when the message quotes no datagram (or too little of it to
+// read an IP header).
+type ICMPQuote struct {
+	// Src and Dst are the quoted datagram's source and destination.
+	Src, Dst netip.Addr
+	// SrcPort and DstPort are its TCP or UDP ports (0 for other
+	// protocols, or when fewer than 4 transport bytes were quoted).
+	SrcPort, DstPort uint16
+	// Proto is its IP protocol (after the IPv6 fixed header only).
+	Proto uint8
+}
+
+// Valid reports whether q holds a quoted datagram.
+func (q ICMPQuote) Valid() bool { return q.Proto != 0 && q.Src.IsValid() && q.Dst.IsValid() }

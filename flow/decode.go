@@ -242,7 +242,11 @@ func (d *Decoder) Decode(data []byte, lt layers.LinkType, ts int64, file string,
 	default:
 		return d.countUnsupported(unsupportedKind{kindLinkType, uint32(lt)})
 	}
-	return d.decode(parser, data, ts, file, num, p, false)
+	out := d.decode(parser, data, ts, file, num, p, false)
+	if out == Decoded {
+		p.Ethernet = lt == layers.LinkTypeEthernet
+	}
+	return out
 }
 
 // decode runs parser over data and fills p. inner is set when data is a
@@ -272,6 +276,7 @@ func (d *Decoder) decode(parser *gopacket.DecodingLayerParser, data []byte, ts i
 		p.IPLen = uint32(ip.Length)
 		netHdr = int(ip.IHL) * 4
 		captured = len(ip.Contents) + len(ip.Payload)
+		p.FrameLen = frameLen(len(data), captured, p.IPLen)
 		if !inner && (ip.Flags&layers.IPv4MoreFragments != 0 || ip.FragOffset != 0) {
 			return d.fragment4(ts, file, num, p)
 		}
@@ -293,6 +298,7 @@ func (d *Decoder) decode(parser *gopacket.DecodingLayerParser, data []byte, ts i
 		if ip.Length == 0 { // jumbogram: the hop-by-hop option held the length
 			p.IPLen = uint32(captured)
 		}
+		p.FrameLen = frameLen(len(data), captured, p.IPLen)
 		if !inner && d.frag6.fragmented() {
 			return d.fragment6(ts, file, num, p, netHdr)
 		}
@@ -335,11 +341,25 @@ func (d *Decoder) decode(parser *gopacket.DecodingLayerParser, data []byte, ts i
 		p.ICMPType, p.ICMPCode = d.icmp4.TypeCode.Type(), d.icmp4.TypeCode.Code()
 		p.PayloadLen = uint32(seg)
 		p.Payload = d.icmp4.Payload
+		switch p.ICMPType {
+		case 0, 8, 13, 14, 15, 16, 17, 18: // echo, timestamp, information, address mask
+			p.ICMPID, p.ICMPSeq = d.icmp4.Id, d.icmp4.Seq
+		case 3, 4, 5, 11, 12: // unreachable, source quench, redirect, time exceeded, parameter problem
+			p.Quote = parseQuote(d.icmp4.Payload)
+		}
 	case layers.LayerTypeICMPv6:
 		p.Proto = ProtoICMPv6
 		p.ICMPType, p.ICMPCode = d.icmp6.TypeCode.Type(), d.icmp6.TypeCode.Code()
 		p.PayloadLen = uint32(seg)
 		p.Payload = d.icmp6.Payload
+		if pl := d.icmp6.Payload; len(pl) >= 4 {
+			switch p.ICMPType {
+			case 128, 129: // echo request, reply
+				p.ICMPID, p.ICMPSeq = binary.BigEndian.Uint16(pl[0:2]), binary.BigEndian.Uint16(pl[2:4])
+			case 1, 2, 3, 4: // unreachable, packet too big, time exceeded, parameter problem
+				p.Quote = parseQuote(pl[4:])
+			}
+		}
 	default:
 		switch p.Proto {
 		case ProtoTCP:
@@ -357,6 +377,56 @@ func (d *Decoder) decode(parser *gopacket.DecodingLayerParser, data []byte, ts i
 		d.cnt.decoded.Add(1)
 	}
 	return Decoded
+}
+
+// frameLen returns the wire length of a frame of n captured bytes whose
+// IP packet announces ipLen bytes of which captured were captured.
+func frameLen(n, captured int, ipLen uint32) uint32 {
+	f := uint32(n)
+	if c := uint32(max(captured, 0)); c < ipLen {
+		f += ipLen - c
+	}
+	return f
+}
+
+// parseQuote reads the datagram quoted by an ICMP error message: an IPv4
+// or IPv6 header and, for TCP and UDP, the ports. It returns the zero
+// quote when b holds no complete IP header.
+func parseQuote(b []byte) ICMPQuote {
+	var q ICMPQuote
+	if len(b) == 0 {
+		return q
+	}
+	var th []byte // quoted transport header bytes
+	switch b[0] >> 4 {
+	case 4:
+		hl := int(b[0]&0x0f) * 4
+		if hl < 20 || len(b) < hl {
+			return q
+		}
+		q.Proto = b[9]
+		q.Src = netip.AddrFrom4([4]byte(b[12:16]))
+		q.Dst = netip.AddrFrom4([4]byte(b[16:20]))
+		th = b[hl:]
+	case 6:
+		if len(b) < 40 {
+			return q
+		}
+		q.Proto = b[6]
+		q.Src = netip.AddrFrom16([16]byte(b[8:24]))
+		q.Dst = netip.AddrFrom16([16]byte(b[24:40]))
+		th = b[40:]
+	default:
+		return q
+	}
+	if (q.Proto == ProtoTCP || q.Proto == ProtoUDP) && len(th) >= 4 {
+		q.SrcPort = binary.BigEndian.Uint16(th[0:2])
+		q.DstPort = binary.BigEndian.Uint16(th[2:4])
+	}
+	if q.Proto == 0 {
+		q = ICMPQuote{} // IPv6 hop-by-hop first: not followed
+	}
+	return q
 }
 
 // transport returns the transport layer decoded after the last network

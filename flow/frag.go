@@ -27,17 +27,18 @@ type span struct{ lo, hi int }
 
 // fragTrain is one datagram being reassembled.
 type fragTrain struct {
-	key      fragKey
-	created  int64  // packet time of its first-arriving fragment
-	data     []byte // payload bytes by offset (up to maxDatagram)
-	have     []span // received intervals, sorted and merged
-	nfrags   int    // fragments received
-	wrong    int    // bad fragments seen
-	ipBytes  int    // sum of the fragments' IP lengths
-	total    int    // payload length, known from the last fragment; -1 before
-	oversize bool   // a fragment ended past the maximal datagram
-	trunc    bool   // a fragment was captured short
-	mem      int    // bytes accounted against the memory cap
+	key        fragKey
+	created    int64  // packet time of its first-arriving fragment
+	data       []byte // payload bytes by offset (up to maxDatagram)
+	have       []span // received intervals, sorted and merged
+	nfrags     int    // fragments received
+	wrong      int    // bad fragments seen
+	ipBytes    int    // sum of the fragments' IP lengths
+	frameBytes int    // sum of the fragments' frame lengths
+	total      int    // payload length, known from the last fragment; -1 before
+	oversize   bool   // a fragment ended past the maximal datagram
+	trunc      bool   // a fragment was captured short
+	mem        int    // bytes accounted against the memory cap
 
 	// From the fragment at offset 0.
 	haveFirst bool
@@ -83,6 +84,7 @@ type fragment struct {
 	payload  []byte // captured payload bytes (may be shorter than n)
 	more     bool   // more fragments follow
 	ipLen    int    // IP length of the fragment
+	frameLen int    // wire length of the fragment's frame
 	hdrLen   int    // IPv4: header length (the datagram limit counts it)
 	hdr      []byte // IPv4 header bytes (first fragment only)
 	next6    uint8
@@ -114,6 +116,7 @@ func (r *reassembler) add(k fragKey, f *fragment, cnt *decoderCounters) *fragTra
 	}
 	t.nfrags++
 	t.ipBytes += f.ipLen
+	t.frameBytes += f.frameLen
 	end := f.off + f.n
 	limit := maxDatagram - f.hdrLen
 	bad := false // a fragment counts as wrong once, whatever its faults
@@ -334,7 +337,7 @@ func (d *Decoder) fragment4(ts int64, file string, num uint64, p *Packet) Outcom
 	k := fragKey{src: p.Src.As16(), dst: p.Dst.As16(), id: uint32(ip.Id), proto: uint8(ip.Protocol)}
 	f := fragment{
 		off: int(ip.FragOffset) * 8, n: int(ip.Length) - hl, payload: ip.Payload,
-		more: ip.Flags&layers.IPv4MoreFragments != 0, ipLen: int(ip.Length), hdrLen: hl, hdr: ip.Contents,
+		more: ip.Flags&layers.IPv4MoreFragments != 0, ipLen: int(ip.Length), frameLen: int(p.FrameLen), hdrLen: hl, hdr: ip.Contents,
 		ttl: ip.TTL, ts: ts, file: file, num: num, vlan: d.st.vlan, src: p.Src, dst: p.Dst,
 	}
 	return d.addFragment(k, &f, ts, file, num, p)
@@ -348,7 +351,7 @@ func (d *Decoder) fragment6(ts int64, file string, num uint64, p *Packet, netHdr
 	k := fragKey{src: p.Src.As16(), dst: p.Dst.As16(), id: fh.Identification, v6: true}
 	f := fragment{
 		off: int(fh.FragmentOffset) * 8, n: int(p.IPLen) - netHdr, payload: fh.Payload,
-		more: fh.MoreFragments, ipLen: int(p.IPLen), next6: uint8(fh.NextHeader),
+		more: fh.MoreFragments, ipLen: int(p.IPLen), frameLen: int(p.FrameLen), next6: uint8(fh.NextHeader),
 		ttl: p.TTL, ts: ts, file: file, num: num, vlan: d.st.vlan, src: p.Src, dst: p.Dst,
 	}
 	if f.n < 0 {
@@ -388,6 +391,7 @@ func (d *Decoder) addFragment(k fragKey, f *fragment, ts int64, file string, num
 			p.Fragments = uint16(min(t.nfrags, 0xffff))
 			p.WrongFragments = uint16(min(t.wrong, 0xffff))
 			p.IPLen = uint32(t.ipBytes)
+			p.FrameLen = uint32(t.frameBytes)
 			p.VLAN = vlan
 			if t.trunc {
 				p.Truncated = true
@@ -464,6 +468,7 @@ func (d *Decoder) attribute(t *fragTrain, p *Packet) bool {
 	p.Fragments = uint16(min(t.nfrags, 0xffff))
 	p.WrongFragments = uint16(min(t.wrong, 0xffff))
 	p.IPLen = uint32(t.ipBytes)
+	p.FrameLen = uint32(t.frameBytes)
 	p.VLAN = t.vlan
 	return true
 }

@@ -87,6 +87,18 @@ type Packet struct {
 	VLAN [2]uint16
 	// Truncated reports that the captured bytes end before the IP length.
 	Truncated bool
+	// FrameLen is the frame's length on the wire, link-layer header
+	// included: the captured length, plus the bytes the IP length
+	// announces beyond the capture when it was cut; for a datagram
+	// reassembled from fragments, the sum over its fragments.
+	FrameLen uint32
+	// Ethernet reports a frame of link type Ethernet.
+	Ethernet bool
+	// ICMPID and ICMPSeq are the identifier and sequence number of an
+	// ICMP or ICMPv6 echo, timestamp, information or address-mask message.
+	ICMPID, ICMPSeq uint16
+	// Quote is the datagram an ICMP or ICMPv6 error message quotes.
+	Quote ICMPQuote
 
 	// Set by the Table before the packet crosses to a shard.
 	ftpData bool   // starts an announced FTP data connection

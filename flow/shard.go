@@ -40,10 +40,12 @@ type flow struct {
 	class    uint8
 	ftpData  bool
 	land     bool
+	ethernet bool
 	// wantContent: the responder port is a content service
 	wantContent bool
 	histLen     uint8
 	hist        [23]byte
+	recN        uint32 // closed status records (in the padding after hist)
 	start       int64
 	last        int64
 	firstSeq    uint64
@@ -53,6 +55,51 @@ type flow struct {
 	lastFile    string
 	ep          [2]endpoint // [0] originator, [1] responder
 	content     *[2]stream
+	rec         records // status records
+}
+
+// records accumulates a flow's closed status records (Conn.Records):
+// their duration sum, sum of squares and extremes; the open record's
+// first packet time. The open record's last packet is the flow's last;
+// the record count lives in flow.recN, where the struct has room.
+type records struct {
+	start    int64
+	sum      int64
+	sumSq    float64
+	min, max int64
+}
+
+// recAdd enters a packet at time t (never before the flow's last packet,
+// which f.last already holds): it closes the open record and starts a new
+// one when t is at least interval after the open record's first packet.
+func (f *flow) recAdd(t, interval, prevLast int64) {
+	if t-f.rec.start >= interval {
+		f.recClose(prevLast)
+		f.rec.start = t
+	}
+}
+
+// recClose closes the open record, whose last packet came at last.
+func (f *flow) recClose(last int64) {
+	r := &f.rec
+	d := last - r.start
+	if f.recN == 0 || d < r.min {
+		r.min = d
+	}
+	if f.recN == 0 || d > r.max {
+		r.max = d
+	}
+	f.recN++
+	r.sum += d
+	sec := float64(d) / 1e9
+	r.sumSq += sec * sec
+}
+
+// recFill closes the open record and copies the totals into c.
+func (f *flow) recFill(c *Conn) {
+	f.recClose(f.last)
+	c.Records, c.RecordDurSum, c.RecordDurSumSq = f.recN, f.rec.sum, f.rec.sumSq
+	c.RecordDurMin, c.RecordDurMax = f.rec.min, f.rec.max
 }
 
 // lruList is a doubly linked list of flows through the slab.
@@ -76,6 +123,7 @@ type shardCounters struct {
 type shardParams struct {
 	timeout    [numClasses]int64
 	active     int64
+	status     int64 // status record interval
 	maxFlows   int
 	contentCap int
 	content    *portSet
@@ -205,7 +253,9 @@ func (s *shard) icmp(p *Packet) {
 		ICMPType: p.ICMPType, ICMPCode: p.ICMPCode, VLAN: p.VLAN,
 		Start: p.Time, End: p.Time, Finish: p.Time, State: SF, Reason: Closed,
 		OrigPkts: uint64(max(1, p.Fragments)), OrigBytes: uint64(p.PayloadLen),
-		OrigIPBytes:   uint64(p.IPLen),
+		OrigIPBytes:    uint64(p.IPLen),
+		OrigFrameBytes: uint64(p.FrameLen), Ethernet: p.Ethernet, ID: p.seq + 1,
+		Records: 1, ICMPID: p.ICMPID, ICMPSeq: p.ICMPSeq, Quote: p.Quote,
 		WrongFragment: uint32(p.WrongFragments),
 		Land:          p.Src == p.Dst,
 		File:          p.File, LastFile: p.File, FirstPacket: p.Number, LastPacket: p.Number,
@@ -231,7 +281,8 @@ func (s *shard) create(p *Packet) int32 {
 	}
 	f := s.at(idx)
 	*f = flow{key: p.key, origIsLo: p.fromLo, start: p.Time, last: p.Time, firstSeq: p.seq,
-		firstPkt: p.Number, file: p.File, prev: nilIdx, next: nilIdx}
+		firstPkt: p.Number, file: p.File, prev: nilIdx, next: nilIdx, ethernet: p.Ethernet,
+		rec: records{start: p.Time}}
 	f.land = p.Src == p.Dst && p.SrcPort == p.DstPort
 	if p.Proto == ProtoTCP && p.Flags&(FlagSYN|FlagACK) != FlagSYN {
 		// Zeek's rule for a connection whose first packet is not a bare
@@ -311,9 +362,12 @@ func (s *shard) update(idx int32, p *Packet) {
 	e := &f.ep[dir]
 	e.pkts += uint64(max(1, p.Fragments))
 	e.ipBytes += uint64(p.IPLen)
+	e.addFrame(p.FrameLen, p.IPLen)
+	prevLast := f.last
 	if p.Time > f.last {
 		f.last = p.Time
 	}
+	f.recAdd(p.Time, s.par.status, prevLast)
 	f.lastPkt = p.Number
 	f.lastFile = p.File
 	f.wrong += uint32(p.WrongFragments)
@@ -500,9 +554,12 @@ func (s *shard) emit(idx int32, reason Reason, finish int64) {
 		History:  s.history(f.hist[:f.histLen]),
 		OrigPkts: f.ep[0].pkts, RespPkts: f.ep[1].pkts,
 		OrigIPBytes: f.ep[0].ipBytes, RespIPBytes: f.ep[1].ipBytes,
+		OrigFrameBytes: f.ep[0].frameBytes(), RespFrameBytes: f.ep[1].frameBytes(),
+		Ethernet: f.ethernet, ID: f.firstSeq + 1,
 		WrongFragment: f.wrong, Urgent: f.urgent, Land: f.land, FTPData: f.ftpData,
 		File: f.file, LastFile: f.lastFile, FirstPacket: f.firstPkt, LastPacket: f.lastPkt,
 	}
+	f.recFill(&c)
 	switch proto {
 	case ProtoTCP:
 		c.State = tcpState(f.facts, f.ep[1].pkts > 0)

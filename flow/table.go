@@ -100,6 +100,7 @@ func NewTable(ctx context.Context, cfg Config) (*Table, error) {
 			classOther:         int64(to.OtherInactive),
 		},
 		active:     int64(to.Active),
+		status:     int64(cfg.StatusInterval),
 		maxFlows:   (cfg.MaxFlows + n - 1) / n,
 		contentCap: cfg.ContentCap,
 		content:    t.content,

@@ -101,6 +101,10 @@ type endpoint struct {
 	// of the first data byte: ISN+1, or the first sequence number seen
 	// when the SYN was not).
 	base uint32
+	// link is the frame bytes beyond the IP lengths (link-layer headers
+	// and padding) that this side sent, saturating: frame bytes are
+	// ipBytes + link. It sits in the padding after base.
+	link uint32
 	// hi is, for TCP, the highest stream offset sent (end of data); for
 	// other protocols, the payload bytes sent.
 	hi      uint64
@@ -143,3 +147,20 @@ func (e *endpoint) size() uint64 {
 	}
 	return n
 }
+
+// addFrame counts a packet's frame of frameLen bytes carrying ipLen IP
+// bytes (already added to ipBytes).
+func (e *endpoint) addFrame(frameLen, ipLen uint32) {
+	if frameLen <= ipLen {
+		return
+	}
+	d := frameLen - ipLen
+	if e.link > ^uint32(0)-d {
+		e.link = ^uint32(0)
+		return
+	}
+	e.link += d
+}
+
+// frameBytes returns the frame bytes this side sent.
+func (e *endpoint) frameBytes() uint64 { return e.ipBytes + uint64(e.link) }

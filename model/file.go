@@ -205,6 +205,10 @@ func (f *File) Save(path string) error {
 		tmp.Close()
 		return fmt.Errorf("model: save %s: %w", path, err)
 	}
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return fmt.Errorf("model: save %s: %w", path, err)
+	}
 	if err := tmp.Sync(); err != nil {
 		tmp.Close()
 		return fmt.Errorf("model: save %s: %w", path, err)

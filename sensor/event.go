@@ -42,7 +42,7 @@ func eveReason(r flow.Reason) alert.FlowReason {
 
 // event fills ev from a classified connection; probs and feats are the
 // event's preallocated storage (feats is used only with Config.Features).
-func (p *Pipeline) event(ev *alert.Event, it *item, v *model.Verdict, probs []alert.ClassProb, feats []alert.FeatureValue) {
+func (p *Pipeline) event(f *family, ev *alert.Event, it *item, v *model.Verdict, probs []alert.ClassProb, feats []alert.FeatureValue) {
 	c := &it.conn
 	start, end := time.Unix(0, c.Start).UTC(), time.Unix(0, c.End).UTC()
 	*ev = alert.Event{
@@ -55,7 +55,7 @@ func (p *Pipeline) event(ev *alert.Event, it *item, v *model.Verdict, probs []al
 		Proto:    c.Proto,
 		ICMPType: c.ICMPType,
 		ICMPCode: c.ICMPCode,
-		AppProto: it.row.Symbols[2], // service
+		AppProto: it.appProto,
 		InIface:  p.cfg.Interface,
 		Flow: alert.Flow{
 			Start: start, End: end,
@@ -79,15 +79,15 @@ func (p *Pipeline) event(ev *alert.Event, it *item, v *model.Verdict, probs []al
 	ev.FlowID = alert.FlowID(c.OrigAddr, c.RespAddr, c.Proto, c.OrigPort, c.RespPort, start)
 	ev.SetCommunityID(0)
 	for i, pr := range v.Probs {
-		probs[i] = alert.ClassProb{Class: p.classes[i], P: float64(pr)}
+		probs[i] = alert.ClassProb{Class: f.classes[i], P: float64(pr)}
 	}
-	ev.Alert = alert.Alert{Score: float64(v.Score), Probabilities: probs, Model: p.cfg.ModelName, Family: p.fam}
+	ev.Alert = alert.Alert{Score: float64(v.Score), Probabilities: probs, Model: f.ModelName, Family: f.fam}
 	if v.Alert {
 		ev.Type = alert.TypeAlert
-		ev.Alert.Signature = p.sigs[v.Top]
+		ev.Alert.Signature = f.sigs[v.Top]
 	}
 	if p.cfg.Features {
-		for j, sym := range p.symbolic {
+		for j, sym := range f.symbolic {
 			if sym {
 				feats[j] = alert.Text(it.row.Symbols[j])
 			} else {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -47,18 +48,55 @@ func ParseEmit(s string) (Emit, error) {
 // c and r are valid only during the call.
 type RowFunc func(c *flow.Conn, r *features.Row) error
 
+// Feature families the pipeline computes.
+const (
+	// FamilyKDD is NSL-KDD's 41 features (features.KDDExtractor).
+	FamilyKDD = "nsl-kdd"
+	// FamilyBotIoT is BoT-IoT's Argus flow features
+	// (features.BotIoTExtractor).
+	FamilyBotIoT = "bot-iot"
+)
+
+// Family is one feature family the pipeline computes from every
+// connection, with the classifier that judges its rows.
+type Family struct {
+	// Name is the family: FamilyKDD or FamilyBotIoT.
+	Name string
+	// Classifier classifies the family's rows; its model must have been
+	// trained for the semantics the pipeline computes for the family.
+	// Nil hands the rows to Rows instead.
+	Classifier *model.Classifier
+	// ModelName names the model in the family's alerts (alert.model).
+	ModelName string
+	// Rows receives the family's rows when Classifier is nil.
+	Rows RowFunc
+}
+
 // Config configures a Pipeline.
 type Config struct {
 	// Flow configures the flow table.
 	Flow flow.Config
 	// KDD configures the NSL-KDD feature extractor.
 	KDD features.KDDConfig
+	// BotIoT configures the BoT-IoT feature extractor. Its
+	// StatusInterval must be the flow table's (a zero one takes the
+	// other's).
+	BotIoT features.BotIoTConfig
+	// Families lists the feature families to compute, each with its
+	// classifier (or row function). Every connection goes through each
+	// family's extractor in the ordered features stage; each family's rows
+	// are batched and classified apart, and all events reach the sink in
+	// one deterministic order. Empty means one NSL-KDD family made of
+	// Classifier, ModelName and Rows below.
+	Families []Family
 	// Classifier classifies the rows; nil runs without classification,
-	// handing the rows to Rows instead.
+	// handing the rows to Rows instead. Only without Families.
 	Classifier *model.Classifier
-	// ModelName names the model in alerts (alert.model).
+	// ModelName names the model in alerts (alert.model). Only without
+	// Families.
 	ModelName string
-	// Rows receives the rows when Classifier is nil.
+	// Rows receives the rows when Classifier is nil. Only without
+	// Families.
 	Rows RowFunc
 	// Sink receives the events; required with a Classifier.
 	Sink alert.Sink
@@ -80,7 +118,9 @@ type Config struct {
 	CacheSize int
 	// Emit selects alert events only, or flow events too.
 	Emit Emit
-	// Features adds the 41 feature values to every event.
+	// Features adds the feature values (the family's schema columns) to
+	// every event. It needs a single family: the events' feature names
+	// are the sink's.
 	Features bool
 	// Interface names the capture interface in live mode (in_iface).
 	Interface string
@@ -89,15 +129,56 @@ type Config struct {
 }
 
 func (c *Config) normalize() error {
-	if c.Classifier == nil && c.Rows == nil {
-		return errors.New("sensor: a pipeline needs a classifier or a row function")
+	if len(c.Families) == 0 {
+		if c.Classifier == nil && c.Rows == nil {
+			return errors.New("sensor: a pipeline needs a classifier or a row function")
+		}
+		c.Families = []Family{{Name: FamilyKDD, Classifier: c.Classifier, ModelName: c.ModelName, Rows: c.Rows}}
+	} else if c.Classifier != nil || c.Rows != nil || c.ModelName != "" {
+		return errors.New("sensor: give Classifier, ModelName and Rows in Families, not beside them")
 	}
-	if c.Classifier != nil && c.Sink == nil {
-		return errors.New("sensor: a classifying pipeline needs an alert sink")
+	c.Families = slices.Clone(c.Families)
+	switch fs, bs := c.Flow.StatusInterval, c.BotIoT.StatusInterval; {
+	case fs == 0 && bs == 0:
+	case fs == 0:
+		c.Flow.StatusInterval = bs
+	case bs == 0:
+		c.BotIoT.StatusInterval = fs
+	case fs != bs:
+		return fmt.Errorf("sensor: the BoT-IoT status interval (%v) differs from the flow table's (%v)", bs, fs)
 	}
-	if c.Classifier != nil {
-		if err := c.Classifier.File().CheckSemantics(features.KDDSemantics()); err != nil {
-			return err
+	if c.Features {
+		c.BotIoT.Identifiers = true
+		if len(c.Families) > 1 {
+			return errors.New("sensor: feature values in events need a single feature family")
+		}
+	}
+	seen := map[string]bool{}
+	for i := range c.Families {
+		f := &c.Families[i]
+		var sem features.Semantics
+		switch f.Name {
+		case FamilyKDD:
+			sem = features.KDDSemantics()
+		case FamilyBotIoT:
+			sem = c.BotIoT.Semantics()
+		default:
+			return fmt.Errorf("sensor: unknown feature family %q (want %s or %s)", f.Name, FamilyKDD, FamilyBotIoT)
+		}
+		if seen[f.Name] {
+			return fmt.Errorf("sensor: feature family %s given twice", f.Name)
+		}
+		seen[f.Name] = true
+		if f.Classifier == nil && f.Rows == nil {
+			return fmt.Errorf("sensor: feature family %s needs a classifier or a row function", f.Name)
+		}
+		if f.Classifier != nil {
+			if c.Sink == nil {
+				return errors.New("sensor: a classifying pipeline needs an alert sink")
+			}
+			if err := f.Classifier.File().CheckSemantics(sem); err != nil {
+				return fmt.Errorf("sensor: %s model: %w", f.Name, err)
+			}
 		}
 	}
 	if c.Workers < 0 || c.Batch < 0 || c.BatchTimeout < 0 {
@@ -126,19 +207,22 @@ func (c *Config) normalize() error {
 
 // item is one connection on its way through the classifier.
 type item struct {
-	conn flow.Conn
-	row  features.Row
+	conn     flow.Conn
+	row      features.Row
+	appProto string // the NSL-KDD service, for the event
 }
 
-// work is a batch of items with a sequence number, so that the sink stage
-// writes batches in connection order whatever the worker count.
+// work is a batch of one family's items with a sequence number, so that
+// the sink stage writes batches in connection order whatever the worker
+// count.
 type work struct {
 	seq    uint64
+	fam    int // index in Pipeline.fams
 	items  []item
 	n      int
 	events []alert.Event
 	probs  []alert.ClassProb    // Batch x classes, for the events
-	feats  []alert.FeatureValue // Batch x 41, with Config.Features
+	feats  []alert.FeatureValue // Batch x columns, with Config.Features
 }
 
 // Stats are a run's counters. Every drop is counted here or in the
@@ -148,9 +232,11 @@ type Stats struct {
 	Capture capture.Stats
 	// Flow are the flow table's counters.
 	Flow flow.Stats
-	// KDD are the feature extractor's counters.
+	// KDD are the NSL-KDD feature extractor's counters.
 	KDD features.KDDStats
-	// Rows is the number of feature rows made; Classified those
+	// BotIoT are the BoT-IoT feature extractor's counters.
+	BotIoT features.BotIoTStats
+	// Rows is the number of feature rows made (of every family); Classified those
 	// classified, CacheHits those answered from a worker's verdict cache.
 	Rows, Classified, CacheHits uint64
 	// Unseen counts rows with a symbolic value the model never saw in
@@ -165,20 +251,66 @@ type Stats struct {
 	Sink alert.Stats
 }
 
-// Pipeline runs capture, flow, features, classification and alerting for
-// one input. Create it with New; Run it once.
-type Pipeline struct {
-	cfg      Config
+// extractor is a feature family's extractor as the features stage drives
+// it: Add enters a connection, Next yields the complete rows (zero, one or
+// more) with their connection records, Flush completes what is held at
+// the end of input.
+type extractor interface {
+	Add(c *flow.Conn)
+	Next(r *features.Row) (*flow.Conn, error)
+	Flush()
+}
+
+// kddAdapter gives the NSL-KDD extractor, one row per TCP, UDP or ICMP
+// connection, the extractor interface.
+type kddAdapter struct {
+	x       *features.KDDExtractor
+	pending *flow.Conn
+}
+
+func (k *kddAdapter) Add(c *flow.Conn) { k.pending = c }
+
+func (k *kddAdapter) Next(r *features.Row) (*flow.Conn, error) {
+	c := k.pending
+	if c == nil {
+		return nil, nil
+	}
+	k.pending = nil
+	if err := k.x.Extract(c, r); err != nil {
+		if errors.Is(err, features.ErrNotKDD) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	return c, nil
+}
+
+func (k *kddAdapter) Flush() {}
+
+// family is one feature family's state in the pipeline.
+type family struct {
+	Family
+	x        extractor
 	pool     sync.Pool
-	fam      string
+	fam      string            // the model's family, for alerts
 	sigs     []alert.Signature // by class index; zero for the normal class
 	classes  []string
 	names    []string // feature names for events
 	symbolic []bool   // per feature column: categorical
+	service  int      // column of the NSL-KDD service, or -1
+}
+
+// Pipeline runs capture, flow, features, classification and alerting for
+// one input. Create it with New; Run it once.
+type Pipeline struct {
+	cfg  Config
+	fams []*family
+	clf  bool // some family classifies
 
 	table *flow.Table
 	src   capture.Source
-	x     *features.KDDExtractor
+	kdd   *features.KDDExtractor
+	bot   *features.BotIoTExtractor
 
 	rows, classified, hits, unseen, alerts, flows, sinkErrors atomic.Uint64
 }
@@ -188,43 +320,60 @@ func New(cfg Config) (*Pipeline, error) {
 	if err := cfg.normalize(); err != nil {
 		return nil, err
 	}
-	x, err := features.NewKDDExtractor(cfg.KDD)
-	if err != nil {
-		return nil, err
-	}
-	schema := features.NSLKDD()
-	p := &Pipeline{cfg: cfg, x: x, names: schema.Names()}
-	for _, col := range schema.Columns {
-		p.symbolic = append(p.symbolic, col.Kind == features.Categorical)
-	}
-	if c := cfg.Classifier; c != nil {
-		p.classes = c.Classes()
-		p.fam = c.File().Header.Semantics.Family
-		p.sigs = make([]alert.Signature, len(p.classes))
-		for i, name := range p.classes {
-			if i == c.File().Header.NormalClass {
-				continue
-			}
-			s, err := alert.LookupSignature(p.fam, name)
+	p := &Pipeline{cfg: cfg}
+	for i := range cfg.Families {
+		f := &family{Family: cfg.Families[i], service: -1}
+		var schema *features.Schema
+		switch f.Name {
+		case FamilyKDD:
+			x, err := features.NewKDDExtractor(cfg.KDD)
 			if err != nil {
 				return nil, err
 			}
-			p.sigs[i] = s
+			p.kdd, f.x, schema = x, &kddAdapter{x: x}, features.NSLKDD()
+			f.service = schema.Index("service")
+		case FamilyBotIoT:
+			x, err := features.NewBotIoTExtractor(cfg.BotIoT)
+			if err != nil {
+				return nil, err
+			}
+			p.bot, f.x, schema = x, x, features.BotIoT()
 		}
-	}
-	width := len(p.names)
-	p.pool.New = func() any {
-		w := &work{items: make([]item, cfg.Batch), events: make([]alert.Event, 0, cfg.Batch),
-			probs: make([]alert.ClassProb, cfg.Batch*len(p.classes))}
-		if cfg.Features {
-			w.feats = make([]alert.FeatureValue, cfg.Batch*width)
+		f.names = schema.Names()
+		for _, col := range schema.Columns {
+			f.symbolic = append(f.symbolic, features.IsSymbolic(col))
 		}
-		vals := make([]float64, cfg.Batch*width)
-		syms := make([]string, cfg.Batch*width)
-		for i := range w.items {
-			w.items[i].row = features.Row{Values: vals[i*width : (i+1)*width : (i+1)*width], Symbols: syms[i*width : (i+1)*width : (i+1)*width]}
+		if c := f.Classifier; c != nil {
+			p.clf = true
+			f.classes = c.Classes()
+			f.fam = c.File().Header.Semantics.Family
+			f.sigs = make([]alert.Signature, len(f.classes))
+			for i, name := range f.classes {
+				if i == c.File().Header.NormalClass {
+					continue
+				}
+				s, err := alert.LookupSignature(f.fam, name)
+				if err != nil {
+					return nil, err
+				}
+				f.sigs[i] = s
+			}
 		}
-		return w
+		width, k, idx := len(f.names), len(f.classes), i
+		f.pool.New = func() any {
+			w := &work{fam: idx, items: make([]item, cfg.Batch), events: make([]alert.Event, 0, cfg.Batch),
+				probs: make([]alert.ClassProb, cfg.Batch*k)}
+			if cfg.Features {
+				w.feats = make([]alert.FeatureValue, cfg.Batch*width)
+			}
+			vals := make([]float64, cfg.Batch*width)
+			syms := make([]string, cfg.Batch*width)
+			for i := range w.items {
+				w.items[i].row = features.Row{Values: vals[i*width : (i+1)*width : (i+1)*width], Symbols: syms[i*width : (i+1)*width : (i+1)*width]}
+			}
+			return w
+		}
+		p.fams = append(p.fams, f)
 	}
 	return p, nil
 }
@@ -245,7 +394,7 @@ func (p *Pipeline) Run(stop context.Context, src capture.Source) (Stats, error) 
 
 	g.Go(func() error { return p.read(stop, ctx, src, table) })
 	g.Go(func() error { return p.features(ctx, table, workCh) })
-	if p.cfg.Classifier != nil {
+	if p.clf {
 		var wg sync.WaitGroup
 		for range p.cfg.Workers {
 			wg.Add(1)
@@ -277,7 +426,12 @@ func (p *Pipeline) Stats() Stats {
 	if p.table != nil {
 		s.Flow = p.table.Stats()
 	}
-	s.KDD = p.x.Stats()
+	if p.kdd != nil {
+		s.KDD = p.kdd.Stats()
+	}
+	if p.bot != nil {
+		s.BotIoT = p.bot.Stats()
+	}
 	if r, ok := p.cfg.Sink.(alert.StatsReporter); ok {
 		s.Sink = r.Stats()
 	}
@@ -316,27 +470,70 @@ func (p *Pipeline) read(stop, ctx context.Context, src capture.Source, table *fl
 }
 
 // features turns finished connections into rows, in order, and batches
-// them for the classifiers (or hands them to the row function).
+// each family's rows for the classifiers (or hands them to the family's
+// row function). Batches of all families share one sequence.
 func (p *Pipeline) features(ctx context.Context, table *flow.Table, out chan<- *work) error {
 	defer close(out)
 	var seq uint64
-	cur := p.pool.Get().(*work)
-	cur.n = 0
-	var started time.Time
-	send := func() error {
-		if cur.n == 0 {
+	cur := make([]*work, len(p.fams))
+	started := make([]time.Time, len(p.fams))
+	for i, f := range p.fams {
+		cur[i] = f.pool.Get().(*work)
+		cur[i].n = 0
+	}
+	send := func(i int) error {
+		w := cur[i]
+		if w.n == 0 {
 			return nil
 		}
-		cur.seq = seq
+		w.seq = seq
 		seq++
 		select {
-		case out <- cur:
+		case out <- w:
 		case <-ctx.Done():
 			return ctx.Err()
 		}
-		cur = p.pool.Get().(*work)
-		cur.n = 0
+		cur[i] = p.fams[i].pool.Get().(*work)
+		cur[i].n = 0
 		return nil
+	}
+	// drain moves family i's complete rows into its batch.
+	drain := func(i int) error {
+		f := p.fams[i]
+		for {
+			w := cur[i]
+			it := &w.items[w.n]
+			c, err := f.x.Next(&it.row)
+			if err != nil {
+				return err
+			}
+			if c == nil {
+				return nil
+			}
+			p.rows.Add(1)
+			if f.Classifier == nil {
+				if err := f.Rows(c, &it.row); err != nil {
+					return err
+				}
+				continue
+			}
+			it.conn = *c
+			it.conn.Content = [2][]byte{} // the content stays with the flow stage
+			if f.service >= 0 {
+				it.appProto = it.row.Symbols[f.service]
+			} else {
+				it.appProto = features.ServiceIDOf(c).String()
+			}
+			if w.n == 0 {
+				started[i] = time.Now()
+			}
+			w.n++
+			if w.n == len(w.items) {
+				if err := send(i); err != nil {
+					return err
+				}
+			}
+		}
 	}
 	var tickC <-chan time.Time
 	if p.cfg.Live {
@@ -349,44 +546,37 @@ func (p *Pipeline) features(ctx context.Context, table *flow.Table, out chan<- *
 		select {
 		case batch, ok := <-in:
 			if !ok {
-				if p.cfg.Classifier == nil {
-					return nil
-				}
-				return send()
-			}
-			for i := range batch {
-				c := &batch[i]
-				it := &cur.items[cur.n]
-				if err := p.x.Extract(c, &it.row); err != nil {
-					if errors.Is(err, features.ErrNotKDD) {
-						continue
-					}
-					return err
-				}
-				p.rows.Add(1)
-				if p.cfg.Classifier == nil {
-					if err := p.cfg.Rows(c, &it.row); err != nil {
+				for i, f := range p.fams {
+					f.x.Flush()
+					if err := drain(i); err != nil {
 						return err
 					}
-					continue
 				}
-				it.conn = *c
-				it.conn.Content = [2][]byte{} // the content stays with the flow stage
-				if cur.n == 0 {
-					started = time.Now()
+				for i, f := range p.fams {
+					if f.Classifier != nil {
+						if err := send(i); err != nil {
+							return err
+						}
+					}
 				}
-				cur.n++
-				if cur.n == len(cur.items) {
-					if err := send(); err != nil {
+				return nil
+			}
+			for k := range batch {
+				c := &batch[k]
+				for i, f := range p.fams {
+					f.x.Add(c)
+					if err := drain(i); err != nil {
 						return err
 					}
 				}
 			}
 			table.Recycle(batch)
 		case <-tickC:
-			if cur.n > 0 && time.Since(started) >= p.cfg.BatchTimeout {
-				if err := send(); err != nil {
-					return err
+			for i := range p.fams {
+				if cur[i].n > 0 && time.Since(started[i]) >= p.cfg.BatchTimeout {
+					if err := send(i); err != nil {
+						return err
+					}
 				}
 			}
 		case <-ctx.Done():
@@ -395,12 +585,19 @@ func (p *Pipeline) features(ctx context.Context, table *flow.Table, out chan<- *
 	}
 }
 
-// classify runs one classifier worker.
+// classify runs one classifier worker, with a session per classifying
+// family.
 func (p *Pipeline) classify(ctx context.Context, in <-chan *work, out chan<- *work) error {
-	sess := p.cfg.Classifier.NewSession(p.cfg.Batch, p.cfg.CacheSize)
+	sessions := make([]*model.Session, len(p.fams))
+	for i, f := range p.fams {
+		if f.Classifier != nil {
+			sessions[i] = f.Classifier.NewSession(p.cfg.Batch, p.cfg.CacheSize)
+		}
+	}
 	rows := make([]features.Row, p.cfg.Batch)
 	verdicts := make([]model.Verdict, p.cfg.Batch)
 	for w := range in {
+		f, sess := p.fams[w.fam], sessions[w.fam]
 		for i := 0; i < w.n; i++ {
 			rows[i] = w.items[i].row
 		}
@@ -419,13 +616,13 @@ func (p *Pipeline) classify(ctx context.Context, in <-chan *work, out chan<- *wo
 			if !v.Alert && p.cfg.Emit != EmitAll {
 				continue
 			}
-			k, e := len(p.classes), len(w.events)
+			k, e := len(f.classes), len(w.events)
 			var feats []alert.FeatureValue
 			if w.feats != nil {
-				feats = w.feats[e*len(p.names) : (e+1)*len(p.names)]
+				feats = w.feats[e*len(f.names) : (e+1)*len(f.names)]
 			}
 			w.events = append(w.events, alert.Event{})
-			p.event(&w.events[e], &w.items[i], v, w.probs[e*k:(e+1)*k], feats)
+			p.event(f, &w.events[e], &w.items[i], v, w.probs[e*k:(e+1)*k], feats)
 		}
 		select {
 		case out <- w:
@@ -465,7 +662,7 @@ func (p *Pipeline) write(ctx context.Context, in <-chan *work) error {
 				}
 			}
 			clear(w.events)
-			p.pool.Put(w)
+			p.fams[w.fam].pool.Put(w)
 		}
 	}
 	if len(pending) > 0 {

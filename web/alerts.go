@@ -19,9 +19,8 @@ import (
 
 // entry is one event of the alert feed, numbered in arrival order.
 type entry struct {
-	Seq  uint64
-	Ev   alert.Event
-	Line string // the event's JSON line, as the sensor writes it
+	Seq uint64
+	Ev  alert.Event
 }
 
 // hub numbers the events of the console's ring and keeps the last n of
@@ -40,10 +39,10 @@ type hub struct {
 	waiters map[chan struct{}]struct{}
 	closed  bool
 
+	encMu        sync.Mutex // guards the encoders and line
 	enc, encFeat *alert.Encoder
 	nfeat        int
 	line         []byte
-	encodeErrs   uint64
 }
 
 // subscriptionBuffer is the ring subscription's buffer: the events the
@@ -66,9 +65,7 @@ func newHub(r *alert.Ring, n int, featureNames []string) (*hub, error) {
 		return nil, fmt.Errorf("web: alert feed: %w", err)
 	}
 	h.sub = sub
-	for i := range backlog {
-		h.add(&backlog[i])
-	}
+	h.add(backlog...)
 	return h, nil
 }
 
@@ -81,13 +78,29 @@ func (h *hub) run(done <-chan struct{}) {
 		h.wakeLocked()
 		h.mu.Unlock()
 	}()
+	batch := make([]alert.Event, 0, 512)
 	for {
 		select {
 		case ev, ok := <-h.sub.C:
 			if !ok {
 				return
 			}
-			h.add(&ev)
+			// Take what else is queued, and add it all under one lock.
+			batch = append(batch[:0], ev)
+		drain:
+			for len(batch) < cap(batch) {
+				select {
+				case ev, ok := <-h.sub.C:
+					if !ok {
+						break drain
+					}
+					batch = append(batch, ev)
+				default:
+					break drain
+				}
+			}
+			h.add(batch...)
+			clear(batch)
 		case <-done:
 			h.sub.Close()
 			return
@@ -95,35 +108,46 @@ func (h *hub) run(done <-chan struct{}) {
 	}
 }
 
-// add numbers and keeps one event and wakes the streams.
-func (h *hub) add(ev *alert.Event) {
+// add numbers and keeps events and wakes the streams. It only copies
+// them (the ring gave the hub its own copies): the JSON line is made when
+// a page asks for it, so that the hub keeps up with floods.
+func (h *hub) add(evs ...alert.Event) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for i := range evs {
+		e := entry{Seq: h.next, Ev: evs[i]}
+		h.next++
+		if h.n < len(h.buf) {
+			h.buf[(h.start+h.n)%len(h.buf)] = e
+			h.n++
+		} else {
+			h.buf[h.start] = e
+			h.start = (h.start + 1) % len(h.buf)
+		}
+	}
+	h.wakeLocked()
+}
+
+// jsonLine returns an event's JSON line, as the sensor writes it (with
+// the 41 features when the event has them).
+func (h *hub) jsonLine(ev *alert.Event) string {
+	h.encMu.Lock()
+	defer h.encMu.Unlock()
 	enc := h.enc
 	if len(ev.KDD.Features) == h.nfeat && h.nfeat > 0 {
 		enc = h.encFeat
 	} else if len(ev.KDD.Features) > 0 {
 		c := *ev
-		c.KDD.Features = nil // an unexpected feature count: keep the rest
+		c.KDD.Features = nil // an unexpected feature count: show the rest
 		ev = &c
 	}
 	line, err := enc.AppendLine(h.line[:0], ev)
 	h.line = line
-	text := strings.TrimSuffix(string(line), "\n")
 	if err != nil {
-		h.encodeErrs++
-		text = fmt.Sprintf(`{"error": %q}`, err.Error())
+		b, _ := json.Marshal(map[string]string{"error": err.Error()})
+		return string(b)
 	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	e := entry{Seq: h.next, Ev: *ev, Line: text}
-	h.next++
-	if h.n < len(h.buf) {
-		h.buf[(h.start+h.n)%len(h.buf)] = e
-		h.n++
-	} else {
-		h.buf[h.start] = e
-		h.start = (h.start + 1) % len(h.buf)
-	}
-	h.wakeLocked()
+	return strings.TrimSuffix(string(line), "\n")
 }
 
 func (h *hub) wakeLocked() {
@@ -153,9 +177,9 @@ func (h *hub) unwait(c chan struct{}) {
 	h.mu.Unlock()
 }
 
-// since returns the kept entries after seq, oldest first, and how many
-// entries after seq are no longer kept.
-func (h *hub) since(seq uint64) (out []entry, missed uint64, closed bool) {
+// since returns up to max kept entries after seq, oldest first, and how
+// many entries after seq are no longer kept.
+func (h *hub) since(seq uint64, max int) (out []entry, missed uint64, closed bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	oldest := h.next - uint64(h.n)
@@ -166,7 +190,7 @@ func (h *hub) since(seq uint64) (out []entry, missed uint64, closed bool) {
 	if seq >= h.next {
 		return nil, 0, h.closed
 	}
-	for i := seq + 1 - oldest; i < uint64(h.n); i++ {
+	for i := seq + 1 - oldest; i < uint64(h.n) && len(out) < max; i++ {
 		out = append(out, h.buf[(h.start+int(i))%len(h.buf)])
 	}
 	return out, missed, h.closed
@@ -361,17 +385,17 @@ func rowOf(e *entry) alertRow {
 
 // alertsData is the alerts page.
 type alertsData struct {
-	Filter     alertFilter
-	FilterErr  string
-	Rows       []alertRow
-	Matched    int
-	Kept       int
-	Classes    []string
-	StreamURL  string
-	Last       uint64
-	Limit      int
-	RingStats  alert.Stats
-	EncodeErrs uint64
+	Filter    alertFilter
+	FilterErr string
+	Rows      []alertRow
+	Matched   int
+	Kept      int
+	Capacity  int
+	Classes   []string
+	StreamURL string
+	Last      uint64
+	Limit     int
+	RingStats alert.Stats
 }
 
 // alertsPageRows is the most rows the alerts page shows (newest first).
@@ -380,13 +404,13 @@ const alertsPageRows = 500
 func (s *Server) handleAlerts(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 	classes := s.attackClasses()
 	f, ferr := parseFilter(r.URL.Query(), s.clf.Classes())
-	d := &alertsData{Filter: f, Classes: classes, Limit: alertsPageRows, RingStats: s.ring.Stats()}
+	d := &alertsData{Filter: f, Classes: classes, Limit: alertsPageRows, Capacity: s.cfg.RingSize, RingStats: s.ring.Stats()}
 	status := http.StatusOK
 	if ferr != nil {
 		d.FilterErr = ferr.Error()
 		status = http.StatusBadRequest
 	}
-	entries, _, _ := s.hub.since(0)
+	entries, _, _ := s.hub.since(0, s.cfg.RingSize)
 	d.Kept = len(entries)
 	for i := len(entries) - 1; i >= 0; i-- {
 		if f.match(&entries[i].Ev) {
@@ -415,6 +439,9 @@ func (s *Server) attackClasses() []string {
 	}
 	return out
 }
+
+// streamChunk is the most entries a stream takes from the hub at once.
+const streamChunk = 512
 
 // handleAlertStream sends the filtered events as server-sent events: each
 // an "alert" event with the entry's sequence number as its id, so that a
@@ -451,7 +478,7 @@ func (s *Server) handleAlertStream(w http.ResponseWriter, r *http.Request, rc *r
 	ping := time.NewTicker(15 * time.Second)
 	defer ping.Stop()
 	for {
-		entries, missed, closed := s.hub.since(last)
+		entries, missed, closed := s.hub.since(last, streamChunk)
 		if missed > 0 {
 			fmt.Fprintf(&buf, "event: gap\ndata: {\"missed\": %d}\n\n", missed)
 		}
@@ -477,6 +504,9 @@ func (s *Server) handleAlertStream(w http.ResponseWriter, r *http.Request, rc *r
 		}
 		if closed {
 			return
+		}
+		if len(entries) == streamChunk {
+			continue // more are waiting
 		}
 		select {
 		case <-wake:
@@ -578,8 +608,8 @@ func (s *Server) handleAlertDetail(w http.ResponseWriter, r *http.Request, rc *r
 		s.fail(w, r, rc, http.StatusNotFound, fmt.Sprintf("Alert %d is no longer kept (the console keeps the last %d events).", seq, s.cfg.RingSize))
 		return
 	}
-	d := &alertDetail{Row: rowOf(&e), Line: e.Line}
-	d.Fields, err = flatten(e.Line)
+	d := &alertDetail{Row: rowOf(&e), Line: s.hub.jsonLine(&e.Ev)}
+	d.Fields, err = flatten(d.Line)
 	if err != nil {
 		d.Fields = append(d.Fields, kv{"error", err.Error()})
 	}

@@ -327,7 +327,7 @@ func (s *Server) classifyCSV(ctx context.Context, in io.Reader, bt *batch) error
 		var ce *csvError
 		if errors.As(err, &ce) {
 			ce.File = "" // the page names the file
-			return &uploadError{strings.TrimPrefix(ce.Error(), ":")}
+			return &uploadError{ce.Error()}
 		}
 		return &uploadError{err.Error()}
 	}

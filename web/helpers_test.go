@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/cnids/cnids/alert"
 	"github.com/cnids/cnids/internal/sharedtest"
 	"github.com/cnids/cnids/model"
 )
@@ -216,4 +218,30 @@ func writeFile(t *testing.T, dir, name string, data []byte) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// evilEvent is a DoS alert whose service and flag carry markup, as an
+// attacker can make them (the service comes from the port map, the flag
+// from the state machine; a forged or future source could carry any
+// text). Its features carry the markup too.
+func evilEvent(t testing.TB, app, flag string) alert.Event {
+	t.Helper()
+	sig, err := alert.LookupSignature("nsl-kdd", "DoS")
+	if err != nil {
+		t.Fatal(err)
+	}
+	end := time.Date(2026, 11, 23, 9, 59, 0, 0, time.UTC)
+	feats := make([]alert.FeatureValue, 41)
+	for i := range feats {
+		feats[i] = alert.Num(float64(i))
+	}
+	feats[1], feats[2], feats[3] = alert.Text("tcp"), alert.Text(app), alert.Text(flag)
+	return alert.Event{
+		Time: end, Type: alert.TypeAlert, FlowID: 42,
+		SrcIP: netip.MustParseAddr("192.0.2.7"), DestIP: netip.MustParseAddr("198.51.100.9"),
+		SrcPort: 40000, DestPort: 80, Proto: 6, AppProto: app,
+		Flow:  alert.Flow{Start: end.Add(-time.Second), End: end, PktsToServer: 1, BytesToServer: 60},
+		Alert: alert.Alert{Signature: sig, Score: 0.9, Probabilities: []alert.ClassProb{{Class: "normal", P: 0.1}, {Class: "DoS", P: 0.9}, {Class: "Probe"}, {Class: "R2L"}, {Class: "U2R"}}, Model: "test", Family: "nsl-kdd"},
+		KDD:   alert.KDD{Flag: flag, Features: feats},
+	}
 }

@@ -341,14 +341,20 @@ type csvError struct {
 
 func (e *csvError) Error() string {
 	var b strings.Builder
-	b.WriteString(e.File)
-	if e.Line > 0 {
-		fmt.Fprintf(&b, ":%d", e.Line)
+	switch {
+	case e.File == "" && e.Line > 0:
+		fmt.Fprintf(&b, "line %d", e.Line)
+	case e.Line > 0:
+		fmt.Fprintf(&b, "%s:%d", e.File, e.Line)
+	default:
+		b.WriteString(e.File)
 	}
 	if e.Column > 0 {
 		fmt.Fprintf(&b, ": column %d (%s)", e.Column, e.Name)
 	}
-	b.WriteString(": ")
+	if b.Len() > 0 {
+		b.WriteString(": ")
+	}
 	msg := e.Err.Error()
 	var fe *fieldError
 	if errors.As(e.Err, &fe) {
@@ -437,7 +443,7 @@ func (p *rowParser) readCSV(r io.Reader, file string, maxRows int, fn func(line 
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
-				return &csvError{File: file, Line: pe.Line, Column: pe.Column, Name: "csv", Err: pe.Err}
+				return &csvError{File: file, Line: pe.Line, Err: fmt.Errorf("character %d: %w", pe.Column, pe.Err)}
 			}
 			if errors.Is(err, errLineTooLong) {
 				return &csvError{File: file, Line: lines.line, Err: err}
@@ -515,7 +521,7 @@ func (p *rowParser) parsePasted(text string) (parsedRow, error) {
 		return parsedRow{}, &csvError{File: name, Err: errLineTooLong}
 	}
 	var got []parsedRow
-	err := p.readCSV(strings.NewReader(text), name, 2, func(_ int, pr parsedRow) error {
+	err := p.readCSV(strings.NewReader(text), name, 1, func(_ int, pr parsedRow) error {
 		got = append(got, pr)
 		return nil
 	})

@@ -68,9 +68,10 @@ func main() {
 		"sensor":   benchSensor,
 		"synflood": benchSYNFlood,
 		"balance":  benchBalance,
+		"argus":    benchArgus,
 	}
 	if len(os.Args) < 2 || cmds[os.Args[1]] == nil {
-		fmt.Fprintln(os.Stderr, "usage: cnids-bench train|detect|sensor|synflood|balance [flags]")
+		fmt.Fprintln(os.Stderr, "usage: cnids-bench train|detect|sensor|synflood|balance|argus [flags]")
 		os.Exit(2)
 	}
 	if err := cmds[os.Args[1]](os.Args[2:], os.Stdout); err != nil {

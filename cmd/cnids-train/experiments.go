@@ -71,12 +71,18 @@ func cmdExperiments(ctx context.Context, args []string, stdout, stderr io.Writer
 	} else {
 		header += fmt.Sprintf("\n\nEvaluated by %d-fold stratified cross-validation repeated %d times (the same folds for every cell).", *folds, *repeats)
 	}
-	res, err := train.RunExperiments(ctx, frame, test, exps, *folds, *repeats, stderr)
-	if err != nil {
-		return err
-	}
-	if err := train.WriteExperimentReport(*out, header, res, frame.Classes); err != nil {
-		return err
+	// Run the cells one at a time and rewrite the report after each, so
+	// that an interrupted matrix keeps the cells it finished.
+	var res []train.ExperimentResult
+	for _, e := range exps {
+		r, err := train.RunExperiments(ctx, frame, test, []train.Experiment{e}, *folds, *repeats, stderr)
+		if err != nil {
+			return err
+		}
+		res = append(res, r...)
+		if err := train.WriteExperimentReport(*out, header, res, frame.Classes); err != nil {
+			return err
+		}
 	}
 	data, err := os.ReadFile(*out + "/report.md")
 	if err != nil {

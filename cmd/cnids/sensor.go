@@ -57,6 +57,7 @@ type sensorOpts struct {
 	udpTimeout   time.Duration
 	attempt      time.Duration
 	contentCap   int
+	web          webOpts
 }
 
 // registerFlow registers the flags of the flow and feature stages, which
@@ -90,6 +91,7 @@ func (o *sensorOpts) register(fs *flag.FlagSet) {
 	fs.DurationVar(&o.statsEvery, "stats-interval", 0, "log the counters at this interval (0: only at exit)")
 	fs.StringVar(&o.logFormat, "log-format", "auto", "log format on stderr: auto, console or json")
 	fs.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	o.web.register(fs, "web", "")
 }
 
 // newLogger returns the stderr logger.
@@ -243,6 +245,17 @@ func (o *sensorOpts) runSensor(ctx context.Context, src capture.Source, iface st
 	if err != nil {
 		return err
 	}
+	var waitWeb func() error
+	if o.web.listen != "" {
+		wo := o.web
+		wo.threshold = o.threshold
+		webSink, wait, err := startWeb(ctx, wo, mf, modelName, log)
+		if err != nil {
+			sink.Close()
+			return err
+		}
+		sink, waitWeb = alert.NewMulti(sink, webSink), wait
+	}
 	p, err := sensor.New(sensor.Config{
 		Flow: o.flowConfig(), Classifier: clf, ModelName: modelName, Sink: sink,
 		Workers: o.workers, Batch: o.batch, BatchTimeout: o.batchTimeout, CacheSize: cacheSize(o.cache),
@@ -293,6 +306,16 @@ func (o *sensorOpts) runSensor(ctx context.Context, src capture.Source, iface st
 	}
 	st = p.Stats()
 	logStats(log.Info(), st).Msg("cnids finished")
+	if waitWeb != nil {
+		// A replay is over, but its alerts stay on the console until the
+		// operator stops it.
+		if ctx.Err() == nil {
+			log.Info().Msg("web console still serving the alerts; interrupt (Ctrl-C) to stop")
+		}
+		if err := waitWeb(); err != nil && runErr == nil {
+			runErr = err
+		}
+	}
 	if runErr != nil {
 		return runErr
 	}

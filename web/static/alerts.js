@@ -14,6 +14,7 @@
   var gap = document.getElementById('gap');
   var limit = parseInt(table.getAttribute('data-limit'), 10) || 500;
   var missed = 0;
+  var arrived = 0; // events since the last draw, including those not drawn
 
   function state(s, text) {
     live.setAttribute('data-state', s);
@@ -30,13 +31,10 @@
     return td;
   }
 
-  function add(a) {
-    var empty = body.querySelector('tr.empty');
-    if (empty) {
-      empty.remove();
-    }
+  function row(a, flash) {
     var tr = document.createElement('tr');
-    tr.className = 'new sev' + (parseInt(a.severity, 10) || 0);
+    tr.className = 'sev' + (parseInt(a.severity, 10) || 0) + (flash ? ' new' : '');
+    tr.setAttribute('data-live', '');
     tr.setAttribute('data-seq', String(a.seq));
     cell(tr, a.time, 'mono');
     cell(tr, a.type + (a.count ? ' \u00d7' + a.count : ''));
@@ -57,12 +55,44 @@
       link.textContent = 'details';
       td.appendChild(link);
     }
-    body.insertBefore(tr, body.firstChild);
+    return tr;
+  }
+
+  // Events are queued and drawn ten times a second at most, newest
+  // first, so that a flood of alerts costs one table update per batch.
+  var queue = [];
+  var timer = 0;
+
+  function flush() {
+    timer = 0;
+    var items = queue;
+    queue = [];
+    var empty = body.querySelector('tr.empty');
+    if (empty) {
+      empty.remove();
+    }
+    var frag = document.createDocumentFragment();
+    for (var i = items.length - 1; i >= Math.max(0, items.length - limit); i--) {
+      frag.appendChild(row(items[i], items.length <= 20));
+    }
+    body.insertBefore(frag, body.firstChild);
     while (body.rows.length > limit) {
       body.deleteRow(body.rows.length - 1);
     }
     if (matched) {
-      matched.textContent = String((parseInt(matched.textContent, 10) || 0) + 1);
+      matched.textContent = String((parseInt(matched.textContent, 10) || 0) + arrived);
+    }
+    arrived = 0;
+  }
+
+  function add(a) {
+    queue.push(a);
+    arrived++;
+    if (queue.length > 2 * limit) {
+      queue = queue.slice(queue.length - limit); // only the newest are drawn
+    }
+    if (!timer) {
+      timer = window.setTimeout(flush, 100);
     }
   }
 
@@ -86,6 +116,7 @@
     } catch (err) {
       return;
     }
+    gap.setAttribute('data-missed', String(missed));
     gap.textContent = missed + ' events were missed while this page was behind; reload for the kept ones.';
     gap.hidden = false;
   });
