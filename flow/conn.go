@@ -189,11 +189,13 @@ type Conn struct {
 	// Argus cuts a flow (Config.StatusInterval): a record starts with a
 	// packet and holds every packet that arrives less than the interval
 	// after the record's first packet; the next packet starts a new
-	// record. A record's duration is the time from its first to its last
-	// packet. Records is their number (at least 1), RecordDurSum the sum
-	// of their durations (ns), RecordDurSumSq the sum of their squares
-	// (s², float64 because it would overflow nanoseconds), RecordDurMin
-	// and RecordDurMax the extremes (ns). An ICMP packet is one record of
+	// record. A record's duration is the time from its first packet from
+	// the originator (its first packet when it has none) to its last
+	// packet, as Argus times a record from its source's first packet.
+	// Records is their number (at least 1), RecordDurSum the sum of their
+	// durations (ns), RecordDurSumSq the sum of their squares (s², float64
+	// because it would overflow nanoseconds), RecordDurMin and
+	// RecordDurMax the extremes (ns). An ICMP packet is one record of
 	// duration 0.
 	Records                    uint32
 	RecordDurSum               int64

@@ -216,3 +216,33 @@ func TestICMPFields(t *testing.T) {
 		t.Error("Quote.Valid is wrong")
 	}
 }
+
+// TestStatusRecordsOriginatorStart checks that a status record opened by
+// a responder packet is timed from the originator's first packet in it,
+// as Argus 3.0.8 prints it (lab r2l-telnet-bruteforce.pcap, port 44902:
+// a record of the responder's FIN at .368451, the originator's FIN at
+// .368913 and the last ACK at .368923 lasts 0.000010), and from its first
+// packet when the originator sent nothing in it.
+func TestStatusRecordsOriginatorStart(t *testing.T) {
+	a := netip.MustParseAddrPort("10.0.0.1:1111")
+	b := netip.MustParseAddrPort("10.0.0.2:2222")
+	frames := mergeFrames(
+		// records [0] (0 s) and [6 (b), 6.5 (a), 7 (b)]: 7 - 6.5 = 0.5 s
+		udpAt(t, a, b, 0, 6.5),
+		udpAt(t, b, a, 6, 7),
+		// the next record, [12 (b), 12.25 (b)], has no packet from a: 0.25 s
+		udpAt(t, b, a, 12, 12.25),
+	)
+	c := only(t, mustRun(t, frames))
+	got := [5]float64{float64(c.Records), float64(c.RecordDurSum) / 1e9, c.RecordDurSumSq,
+		float64(c.RecordDurMin) / 1e9, float64(c.RecordDurMax) / 1e9}
+	want := [5]float64{3, 0.75, 0.25 + 0.0625, 0, 0.5}
+	for k := range got {
+		if math.Abs(got[k]-want[k]) > 1e-9 {
+			t.Fatalf("records (n, sum, sumsq, min, max) = %v, want %v", got, want)
+		}
+	}
+	if c.Duration() != 12.25e9 {
+		t.Errorf("duration %d, want 12.25 s", c.Duration())
+	}
+}

@@ -2,6 +2,7 @@ package flow
 
 import (
 	"context"
+	"math"
 	"sync/atomic"
 )
 
@@ -60,29 +61,47 @@ type flow struct {
 
 // records accumulates a flow's closed status records (Conn.Records):
 // their duration sum, sum of squares and extremes; the open record's
-// first packet time. The open record's last packet is the flow's last;
-// the record count lives in flow.recN, where the struct has room.
+// first packet time, and its first packet time from the originator
+// (noOrig until one came). The open record's last packet is the flow's
+// last; the record count lives in flow.recN, where the struct has room.
 type records struct {
-	start    int64
-	sum      int64
-	sumSq    float64
-	min, max int64
+	start     int64
+	origStart int64
+	sum       int64
+	sumSq     float64
+	min, max  int64
 }
 
+// noOrig marks an open record without a packet from the originator.
+const noOrig = math.MinInt64
+
 // recAdd enters a packet at time t (never before the flow's last packet,
-// which f.last already holds): it closes the open record and starts a new
-// one when t is at least interval after the open record's first packet.
-func (f *flow) recAdd(t, interval, prevLast int64) {
+// which f.last already holds) sent in direction dir (0 from the
+// originator): it closes the open record and starts a new one when t is
+// at least interval after the open record's first packet.
+func (f *flow) recAdd(t, interval, prevLast int64, dir int) {
 	if t-f.rec.start >= interval {
 		f.recClose(prevLast)
-		f.rec.start = t
+		f.rec.start, f.rec.origStart = t, noOrig
+	}
+	if dir == 0 && f.rec.origStart == noOrig {
+		f.rec.origStart = t
 	}
 }
 
-// recClose closes the open record, whose last packet came at last.
+// recClose closes the open record, whose last packet came at last. Its
+// duration runs from its first packet from the originator (from its first
+// packet when it has none) to its last packet: Argus starts a record at
+// its source's first packet (a record opened by the responder's packet
+// prints the originator's next packet as its StartTime; checked with
+// Argus 3.0.8 on the lab's FTP and telnet captures).
 func (f *flow) recClose(last int64) {
 	r := &f.rec
-	d := last - r.start
+	start := r.start
+	if r.origStart != noOrig {
+		start = r.origStart
+	}
+	d := last - start
 	if f.recN == 0 || d < r.min {
 		r.min = d
 	}
@@ -282,7 +301,7 @@ func (s *shard) create(p *Packet) int32 {
 	f := s.at(idx)
 	*f = flow{key: p.key, origIsLo: p.fromLo, start: p.Time, last: p.Time, firstSeq: p.seq,
 		firstPkt: p.Number, file: p.File, prev: nilIdx, next: nilIdx, ethernet: p.Ethernet,
-		rec: records{start: p.Time}}
+		rec: records{start: p.Time, origStart: noOrig}}
 	f.land = p.Src == p.Dst && p.SrcPort == p.DstPort
 	if p.Proto == ProtoTCP && p.Flags&(FlagSYN|FlagACK) != FlagSYN {
 		// Zeek's rule for a connection whose first packet is not a bare
@@ -367,7 +386,7 @@ func (s *shard) update(idx int32, p *Packet) {
 	if p.Time > f.last {
 		f.last = p.Time
 	}
-	f.recAdd(p.Time, s.par.status, prevLast)
+	f.recAdd(p.Time, s.par.status, prevLast, dir)
 	f.lastPkt = p.Number
 	f.lastFile = p.File
 	f.wrong += uint32(p.WrongFragments)

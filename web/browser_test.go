@@ -6,6 +6,7 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"image/png"
 	"net"
@@ -91,8 +92,12 @@ func writeReport(t *testing.T, f *model.File) string {
 }
 
 // screenshotDir is where the browser test saves its screenshots for the
-// README.
+// README, with -screenshots (make screenshots).
 const screenshotDir = "../docs/screenshots"
+
+// saveShots makes the browser test write its screenshots into
+// screenshotDir; without it they are only checked.
+var saveShots = flag.Bool("screenshots", false, "save the browser test's screenshots into "+screenshotDir)
 
 // maxScreenshot bounds a screenshot's size.
 const maxScreenshot = 300 << 10
@@ -137,7 +142,8 @@ func (b *browser) eval(expr string) string {
 	return s
 }
 
-// shot saves a PNG screenshot of the viewport into docs/screenshots.
+// shot takes a PNG screenshot of the viewport, checks it, and with
+// -screenshots saves it into docs/screenshots.
 func (b *browser) shot(name string) {
 	b.t.Helper()
 	data, err := chromedp.Run(b.ctx, chromedp.CaptureScreenshot())
@@ -153,6 +159,9 @@ func (b *browser) shot(name string) {
 	}
 	if len(data) > maxScreenshot {
 		b.t.Errorf("screenshot %s has %d bytes, more than %d", name, len(data), maxScreenshot)
+	}
+	if !*saveShots {
+		return
 	}
 	if err := os.MkdirAll(screenshotDir, 0o755); err != nil {
 		b.t.Fatal(err)
