@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"runtime"
 	"slices"
@@ -49,7 +50,9 @@ type Pipeline struct {
 	// frame is given.
 	ValidFrac float64
 	// TargetFAR is the false-alarm rate the alert threshold is chosen for,
-	// on validation rows.
+	// on validation rows. With fewer normal validation rows than
+	// MinNormalsForFAR(TargetFAR) the rate cannot be measured, and the
+	// threshold is 0.5 instead.
 	TargetFAR float64
 	// Log receives progress lines; nil is silent.
 	Log io.Writer
@@ -231,12 +234,21 @@ func (p *Pipeline) Fit(ctx context.Context, train, valid *features.Frame) (*Outc
 				return out, err
 			}
 			isNormal := make([]bool, va.Rows())
+			normals := 0
 			for i, y := range va.Y {
 				isNormal[i] = int(y) == normal
+				if isNormal[i] {
+					normals++
+				}
 			}
-			th, _, _, err := ThresholdForFAR(scores, isNormal, p.TargetFAR)
-			if err != nil {
-				return out, err
+			th := 0.5
+			if need := MinNormalsForFAR(p.TargetFAR); normals >= need {
+				if th, _, _, err = ThresholdForFAR(scores, isNormal, p.TargetFAR); err != nil {
+					return out, err
+				}
+			} else {
+				p.logf("warning: %d normal validation rows cannot measure a false-alarm rate of %g (that needs %d); the alert threshold is 0.5",
+					normals, p.TargetFAR, need)
 			}
 			if out.Operating, err = DetectionAt(scores, isNormal, th); err != nil {
 				return out, err
@@ -266,6 +278,18 @@ func (p *Pipeline) balanceName() string {
 		return "none"
 	}
 	return orDefault(p.BalanceName, "custom")
+}
+
+// MinNormalsForFAR is the number of normal validation rows needed to
+// choose a threshold for the false-alarm rate far: enough rows for ten
+// false alarms at that rate (1,000 for 1%). With fewer, the highest
+// normal score decides the threshold, and an over-confident model puts it
+// near 0, where almost every unseen normal flow alerts.
+func MinNormalsForFAR(far float64) int {
+	if far <= 0 {
+		return math.MaxInt
+	}
+	return int(math.Ceil(10 / far))
 }
 
 func (p *Pipeline) logf(format string, args ...any) {

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/cnids/cnids/internal/sharedtest"
@@ -154,5 +155,41 @@ func TestPipelineBalancerHook(t *testing.T) {
 	}
 	if out.File.Header.Training.Balance != "duplicate" || !slices.Equal(out.File.Header.Training.BalancedCounts, out.BalancedCounts) {
 		t.Fatalf("model records balance %q %v", out.File.Header.Training.Balance, out.File.Header.Training.BalancedCounts)
+	}
+}
+
+// The threshold comes from the false-alarm target only when the
+// validation rows hold enough normal rows to measure it; otherwise it is
+// 0.5, with a warning.
+func TestPipelineThresholdNeedsNormals(t *testing.T) {
+	if n := MinNormalsForFAR(0.01); n != 1000 {
+		t.Fatalf("MinNormalsForFAR(0.01) = %d, want 1000", n)
+	}
+	f := kddSample(t, 3000)
+	normals := 0
+	for _, y := range f.Y {
+		if f.Classes[y] == "normal" {
+			normals++
+		}
+	}
+	valid := normals / 4 // ValidFrac 0.25, stratified
+	for _, far := range []float64{0.2, 0.0005} {
+		p := quickPipeline()
+		p.TargetFAR = far
+		var log strings.Builder
+		p.Log = &log
+		out, err := p.Fit(context.Background(), f, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		th := out.File.Header.Threshold
+		warned := strings.Contains(log.String(), "cannot measure a false-alarm rate")
+		if valid >= MinNormalsForFAR(far) {
+			if warned || out.Operating.FalseAlarmRate > far {
+				t.Errorf("FAR %g with ~%d normal rows: threshold %v, FAR %v, warned %v", far, valid, th, out.Operating.FalseAlarmRate, warned)
+			}
+		} else if th != 0.5 || !warned {
+			t.Errorf("FAR %g with ~%d normal rows (need %d): threshold %v, warned %v", far, valid, MinNormalsForFAR(far), th, warned)
+		}
 	}
 }

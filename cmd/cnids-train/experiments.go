@@ -73,21 +73,45 @@ func cmdExperiments(ctx context.Context, args []string, stdout, stderr io.Writer
 	}
 	// Run the cells one at a time and rewrite the report after each, so
 	// that an interrupted matrix keeps the cells it finished.
+	// A cell whose recipe cannot run on these rows (ADASYN on a class
+	// that no other class's rows neighbour, for one) is named in the
+	// report with its error, and the matrix goes on; the exit status is
+	// then 1.
 	var res []train.ExperimentResult
+	var failed []string
 	for _, e := range exps {
 		r, err := train.RunExperiments(ctx, frame, test, []train.Experiment{e}, *folds, *repeats, stderr)
 		if err != nil {
-			return err
+			if ctx.Err() != nil {
+				return err
+			}
+			fmt.Fprintf(stderr, "cnids-train experiments: cell %s/%s failed: %v\n", e.Arch, e.Balance, err)
+			failed = append(failed, fmt.Sprintf("- %s/%s: %v", e.Arch, e.Balance, err))
 		}
 		res = append(res, r...)
-		if err := train.WriteExperimentReport(*out, header, res, frame.Classes); err != nil {
+		h := header
+		if len(failed) > 0 {
+			h += "\n\nCells that could not run (no row in the table):\n\n" + strings.Join(failed, "\n")
+		}
+		if len(res) == 0 {
+			continue
+		}
+		if err := train.WriteExperimentReport(*out, h, res, frame.Classes); err != nil {
 			return err
 		}
+	}
+	if len(res) == 0 {
+		return fmt.Errorf("every cell failed:\n%s", strings.Join(failed, "\n"))
 	}
 	data, err := os.ReadFile(*out + "/report.md")
 	if err != nil {
 		return err
 	}
-	_, err = stdout.Write(data)
-	return err
+	if _, err = stdout.Write(data); err != nil {
+		return err
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("%d of %d cells failed (named in %s/report.md)", len(failed), len(exps), *out)
+	}
+	return nil
 }

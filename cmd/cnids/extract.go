@@ -23,10 +23,11 @@ func cmdExtract(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 	fs := flag.NewFlagSet("cnids extract", flag.ContinueOnError)
 	var o sensorOpts
 	o.registerFlow(fs)
-	format := fs.String("format", "csv", "csv (a header, optional tuple columns) or kdd (NSL-KDD text: 41 features, label, difficulty; readable by cnids-train)")
+	format := fs.String("format", "csv", "csv (a header, optional tuple columns; bot-iot: the public BoT-IoT columns) or kdd (NSL-KDD text: 41 features, label, difficulty; readable by cnids-train)")
 	withTuple := fs.Bool("with-tuple", false, "csv: add time and 5-tuple columns before the features")
-	labelsPath := fs.String("labels", "", "labels file (phases with time ranges and addresses, like ../shared/pcaps/lab/labels.csv): add label columns")
-	unmatched := fs.String("unmatched", "normal", "with --labels, the label of connections no phase matches: normal, or skip")
+	labelsPath := fs.String("labels", "", "labels file (phases with time ranges and addresses, like ../shared/pcaps/lab/labels.csv): add label columns "+
+		"(nsl-kdd: label, phase; bot-iot: attack, category, subcategory from botiot_category and botiot_subcategory, skipping phases BoT-IoT has no class for)")
+	unmatched := fs.String("unmatched", "normal", "with --labels, the label of connections no phase matches: normal (Normal for bot-iot), or skip")
 	perFile := fs.Bool("per-file", false, "reset flows and windows between files")
 	if err := cli.Parse(fs, args, stderr); err != nil {
 		return err
@@ -36,8 +37,20 @@ func cmdExtract(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 		fs.Usage()
 		return cli.ErrUsage
 	}
-	if err := o.checkFamily(); err != nil {
-		return err
+	fams, err := parseFamilies(o.family, false)
+	if err != nil {
+		fmt.Fprintf(stderr, "cnids extract: %v\n", err)
+		return cli.ErrUsage
+	}
+	if fams[0] == sensor.FamilyBotIoT {
+		switch {
+		case *format != "csv":
+			fmt.Fprintf(stderr, "cnids extract: --format %s is NSL-KDD's; --features bot-iot writes CSV in the public BoT-IoT column order\n", *format)
+			return cli.ErrUsage
+		case *withTuple:
+			fmt.Fprintln(stderr, "cnids extract: --with-tuple is NSL-KDD's; BoT-IoT rows carry stime, ltime, saddr, sport, daddr and dport already")
+			return cli.ErrUsage
+		}
 	}
 	if *format != "csv" && *format != "kdd" {
 		return fmt.Errorf("--format %q: want csv or kdd", *format)
@@ -54,6 +67,10 @@ func cmdExtract(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 		if labels, err = dataset.ReadLabels(*labelsPath); err != nil {
 			return err
 		}
+	}
+	groups := inputGroups(fs.Args(), *perFile)
+	if fams[0] == sensor.FamilyBotIoT {
+		return extractBotIoT(ctx, &o, groups, labels, *unmatched == "skip", stdout, stderr)
 	}
 	w := bufio.NewWriterSize(stdout, 1<<16)
 	names := features.NSLKDD().Names()
@@ -121,7 +138,6 @@ func cmdExtract(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 		_, err = w.Write(append(buf, '\n'))
 		return err
 	}
-	groups := inputGroups(fs.Args(), *perFile)
 	var failed bool
 	for _, files := range groups {
 		src, err := capture.OpenFiles(files, capture.FileOptions{})

@@ -1,13 +1,20 @@
 // Command cnids is a network intrusion detection sensor: it captures
 // packets from an interface or replays capture files, assembles
-// connections, computes their NSL-KDD features, classifies them with a
-// 1-D CNN and writes alerts as JSON lines.
+// connections, computes their NSL-KDD features, their BoT-IoT (Argus)
+// flow features, or both, classifies them with a 1-D CNN per feature
+// family and writes alerts as JSON lines.
 //
 // Usage:
 //
 //	cnids replay [flags] FILE...          replay pcap/pcapng files ("-" is stdin)
 //	cnids sniff -i IFACE [-f BPF] [flags] capture live traffic
-//	cnids extract [flags] FILE...         write NSL-KDD feature rows as CSV
+//	cnids extract [flags] FILE...         write NSL-KDD or BoT-IoT feature rows as CSV
+//
+// --features selects the families: nsl-kdd (the default), bot-iot, or
+// nsl-kdd,bot-iot for both in one pass. --model is the NSL-KDD model (or,
+// with bot-iot alone, the BoT-IoT model) and --bot-iot-model the BoT-IoT
+// model beside it; each defaults to its family's embedded cnn. Every
+// alert names its family and model (alert.family, alert.model).
 //
 // Run a command with -h for its flags. Every command accepts --config
 // FILE, a YAML file whose keys are flag names (configs/cnids.yaml
@@ -31,9 +38,19 @@ const usage = `cnids: network intrusion detection sensor
 Usage:
   cnids replay [flags] FILE...          replay capture files and print alerts (JSON lines)
   cnids sniff -i IFACE [-f BPF] [flags] capture live traffic and print alerts
-  cnids extract [flags] FILE...         write NSL-KDD feature rows of capture files as CSV
+  cnids extract [flags] FILE...         write NSL-KDD or BoT-IoT feature rows of capture files as CSV
   cnids serve [--listen ADDR] [flags]   serve the web console (classify, alerts, model)
   cnids users add|list|disable|enable|remove [--data DIR] [NAME]   manage the console's users
+
+Feature families (replay, sniff; extract takes one):
+  --features nsl-kdd                    NSL-KDD's 41 features, --model or the embedded NSL-KDD cnn (default)
+  --features bot-iot                    BoT-IoT's Argus flow features, --model (or --bot-iot-model)
+                                        or the embedded BoT-IoT cnn
+  --features nsl-kdd,bot-iot            both in one pass: --model for NSL-KDD, --bot-iot-model for
+                                        BoT-IoT (--threshold, --bot-iot-threshold likewise); each alert
+                                        names its family and model
+  cnids extract --features bot-iot [--labels labels.csv] FILE... > rows.csv
+                                        rows in the public BoT-IoT column order (46 with labels)
 
 Run 'cnids COMMAND -h' for the flags of a command.
 `

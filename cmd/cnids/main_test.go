@@ -188,8 +188,14 @@ func TestUsageAndBadInput(t *testing.T) {
 	if s != 1 || !strings.Contains(errOut, "nonexistent.model") {
 		t.Errorf("missing model: status %d, stderr %s", s, errOut)
 	}
-	s, _, errOut = runCmd(t, "replay", "--features", "bot-iot", shared(t, "pcaps", "public", "http-get.pcap"))
-	if s != 1 || !strings.Contains(errOut, "bot-iot") {
+	// bot-iot runs with its embedded model; an unknown family is a usage
+	// error that names it (TestFamilyFlags has the other combinations).
+	s, out, errOut := runCmd(t, "replay", "--log-format", "json", "--emit", "all", "--features", "bot-iot", shared(t, "pcaps", "public", "http-get.pcap"))
+	if s != 0 || !strings.Contains(out, `"family":"bot-iot"`) || strings.Contains(out, `"family":"nsl-kdd"`) {
+		t.Errorf("bot-iot: status %d, stdout %.300s, stderr %s", s, out, errOut)
+	}
+	s, out, errOut = runCmd(t, "replay", "--features", "unsw-nb15", shared(t, "pcaps", "public", "http-get.pcap"))
+	if s != 2 || out != "" || !strings.Contains(errOut, `unknown family "unsw-nb15"`) {
 		t.Errorf("unsupported family: status %d, stderr %s", s, errOut)
 	}
 }

@@ -30,6 +30,9 @@ func cmdReplay(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 		fs.Usage()
 		return cli.ErrUsage
 	}
+	if err := o.prepareCmd("cnids replay", stderr); err != nil {
+		return err
+	}
 	sp, err := capture.ParseSpeed(*speed)
 	if err != nil {
 		return fmt.Errorf("--speed: %w", err)
@@ -80,6 +83,9 @@ func cmdSniff(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		fmt.Fprintln(stderr, "cnids sniff: -i IFACE is required")
 		fs.Usage()
 		return cli.ErrUsage
+	}
+	if err := o.prepareCmd("cnids sniff", stderr); err != nil {
+		return err
 	}
 	var src capture.Source
 	var err error

@@ -2,15 +2,12 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
-	_ "embed"
-	"encoding/hex"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -21,16 +18,11 @@ import (
 	"github.com/cnids/cnids/alert"
 	"github.com/cnids/cnids/capture"
 	"github.com/cnids/cnids/flow"
+	"github.com/cnids/cnids/internal/cli"
 	"github.com/cnids/cnids/internal/gemm"
 	"github.com/cnids/cnids/model"
 	"github.com/cnids/cnids/sensor"
 )
-
-// defaultModel is the NSL-KDD model used when --model is not given; see
-// the README for how it was trained and what it scores.
-//
-//go:embed models/nsl-kdd-cnn.model
-var defaultModel []byte
 
 // sensorOpts are the flags shared by replay and sniff.
 type sensorOpts struct {
@@ -38,6 +30,8 @@ type sensorOpts struct {
 	family       string
 	modelPath    string
 	threshold    float64
+	botModelPath string
+	botThreshold float64
 	workers      int
 	batch        int
 	batchTimeout time.Duration
@@ -58,13 +52,14 @@ type sensorOpts struct {
 	attempt      time.Duration
 	contentCap   int
 	web          webOpts
+	loaded       []loadedFamily // set by prepare
 }
 
 // registerFlow registers the flags of the flow and feature stages, which
 // every command has.
 func (o *sensorOpts) registerFlow(fs *flag.FlagSet) {
 	fs.StringVar(&o.config, "config", "", "YAML file of flag settings (keys are flag names; see configs/cnids.yaml)")
-	fs.StringVar(&o.family, "features", "nsl-kdd", "feature family: nsl-kdd")
+	fs.StringVar(&o.family, "features", "nsl-kdd", "feature family: nsl-kdd or bot-iot (replay and sniff: also nsl-kdd,bot-iot, both in one pass)")
 	fs.IntVar(&o.maxFlows, "max-flows", 0, "cap on live flows; the least recently active are evicted beyond it (0: 1048576)")
 	fs.IntVar(&o.shards, "shards", 0, "flow table shards (0: one per core)")
 	fs.DurationVar(&o.tcpTimeout, "tcp-timeout", 0, "TCP inactivity timeout (0: 5m)")
@@ -76,14 +71,16 @@ func (o *sensorOpts) registerFlow(fs *flag.FlagSet) {
 // register registers every flag of the classifying commands.
 func (o *sensorOpts) register(fs *flag.FlagSet) {
 	o.registerFlow(fs)
-	fs.StringVar(&o.modelPath, "model", "", "model file written by cnids-train (default: the embedded NSL-KDD cnn)")
-	fs.Float64Var(&o.threshold, "threshold", -1, "alert threshold on 1 - P(normal) (default: the model's, chosen for its target false-alarm rate)")
+	fs.StringVar(&o.modelPath, "model", "", "model file written by cnids-train: the NSL-KDD model, or with --features bot-iot alone the BoT-IoT model (default: the family's embedded cnn)")
+	fs.Float64Var(&o.threshold, "threshold", -1, "alert threshold on 1 - P(normal) of --model's model (default: the model's, chosen for its target false-alarm rate)")
+	fs.StringVar(&o.botModelPath, "bot-iot-model", "", "BoT-IoT model file for the bot-iot family, needed beside --model when both families run (default: the embedded BoT-IoT cnn)")
+	fs.Float64Var(&o.botThreshold, "bot-iot-threshold", -1, "alert threshold of the BoT-IoT model (default: the model's)")
 	fs.IntVar(&o.workers, "workers", 0, "classifier workers (0: one per core)")
 	fs.IntVar(&o.batch, "batch", 256, "connections classified together")
 	fs.DurationVar(&o.batchTimeout, "batch-timeout", 50*time.Millisecond, "classify a partial batch after this long")
 	fs.IntVar(&o.cache, "verdict-cache", 4096, "identical feature vectors whose verdicts each worker reuses (0: off)")
 	fs.StringVar(&o.emit, "emit", "alerts", "events to write: alerts, or all (a flow event for every other connection too)")
-	fs.BoolVar(&o.features, "event-features", false, "include the 41 NSL-KDD features in every event")
+	fs.BoolVar(&o.features, "event-features", false, "include the family's feature values (41 NSL-KDD or 43 BoT-IoT) in every event; one family only")
 	fs.StringVar(&o.output, "o", "-", "alert output: - for stdout, or a file (appended; reopened on SIGHUP)")
 	fs.StringVar(&o.syslog, "syslog", "", "also send events to syslog: udp://HOST:PORT, tcp://HOST:PORT or unix:///dev/log")
 	fs.DurationVar(&o.summary, "alert-summary", 0, "add one roll-up event per (source, destination, category) per interval (0: off)")
@@ -115,27 +112,10 @@ func (o *sensorOpts) newLogger(stderr io.Writer) (zerolog.Logger, error) {
 	return zerolog.New(w).Level(lvl).With().Timestamp().Logger(), nil
 }
 
-// loadModel loads --model, or the embedded default.
+// loadModel loads --model as an NSL-KDD model, or the embedded default
+// (the web console's model).
 func (o *sensorOpts) loadModel() (*model.File, string, error) {
-	if o.modelPath == "" {
-		f, err := model.Read(defaultModel, "embedded:nsl-kdd-cnn.model")
-		if err != nil {
-			return nil, "", err
-		}
-		sum := sha256.Sum256(defaultModel)
-		return f, "nsl-kdd-cnn@" + hex.EncodeToString(sum[:4]), nil
-	}
-	data, err := os.ReadFile(o.modelPath)
-	if err != nil {
-		return nil, "", fmt.Errorf("--model: %w", err)
-	}
-	f, err := model.Read(data, o.modelPath)
-	if err != nil {
-		return nil, "", err
-	}
-	sum := sha256.Sum256(data)
-	name := strings.TrimSuffix(filepath.Base(o.modelPath), filepath.Ext(o.modelPath))
-	return f, name + "@" + hex.EncodeToString(sum[:4]), nil
+	return familyModel{family: sensor.FamilyKDD, path: o.modelPath, threshold: o.threshold, flag: "--model"}.load()
 }
 
 // openSinks builds the event sinks: the output, syslog, and the summariser
@@ -197,10 +177,53 @@ func (o *sensorOpts) openSinks(stdout io.Writer, names []string) (alert.Sink, []
 	return sink, reopen, nil
 }
 
-// checkFamily refuses feature families this version cannot compute.
-func (o *sensorOpts) checkFamily() error {
-	if o.family != "nsl-kdd" {
-		return fmt.Errorf("--features %q: this version computes nsl-kdd", o.family)
+// checkFamilies checks --features and the model flags against each
+// other and returns each family's model choice.
+func (o *sensorOpts) checkFamilies() ([]familyModel, error) {
+	fams, err := parseFamilies(o.family, true)
+	if err != nil {
+		return nil, err
+	}
+	if o.features && len(fams) > 1 {
+		return nil, errors.New("--event-features needs a single feature family (--features nsl-kdd or bot-iot)")
+	}
+	return o.familyModels(fams)
+}
+
+// prepareCmd runs prepare for command cmd: a flag combination that cannot
+// work is a usage error (its message on stderr, exit status 2); a model
+// that cannot be read is an ordinary error (exit status 1).
+func (o *sensorOpts) prepareCmd(cmd string, stderr io.Writer) error {
+	if _, err := o.checkFamilies(); err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", cmd, err)
+		return cli.ErrUsage
+	}
+	return o.prepare()
+}
+
+// loadedFamily is a feature family with its model, ready to classify.
+type loadedFamily struct {
+	family    string
+	mf        *model.File
+	name      string
+	threshold float64
+}
+
+// prepare checks the family and model flags and loads every family's
+// model, before any input is opened, so that a bad flag or model stops
+// the command at once with a usage-style message.
+func (o *sensorOpts) prepare() error {
+	fms, err := o.checkFamilies()
+	if err != nil {
+		return err
+	}
+	o.loaded = o.loaded[:0]
+	for _, fm := range fms {
+		mf, name, err := fm.load()
+		if err != nil {
+			return err
+		}
+		o.loaded = append(o.loaded, loadedFamily{family: fm.family, mf: mf, name: name, threshold: fm.threshold})
 	}
 	return nil
 }
@@ -225,31 +248,49 @@ func (o *sensorOpts) runSensor(ctx context.Context, src capture.Source, iface st
 	if err != nil {
 		return err
 	}
-	if err := o.checkFamily(); err != nil {
-		return err
+	if o.loaded == nil {
+		if err := o.prepare(); err != nil {
+			return err
+		}
 	}
 	emit, err := sensor.ParseEmit(o.emit)
 	if err != nil {
 		return err
 	}
-	mf, modelName, err := o.loadModel()
-	if err != nil {
-		return err
-	}
-	clf, err := model.NewClassifier(mf, o.threshold)
-	if err != nil {
-		return err
-	}
 	gemm.SetThreads(1) // the workers call BLAS concurrently
-	sink, reopeners, err := o.openSinks(stdout, mf.Encoder().Schema().Names())
+	fams := make([]sensor.Family, len(o.loaded))
+	for i, lf := range o.loaded {
+		clf, err := model.NewClassifier(lf.mf, lf.threshold)
+		if err != nil {
+			return fmt.Errorf("%s model %s: %w", lf.family, lf.name, err)
+		}
+		fams[i] = sensor.Family{Name: lf.family, Classifier: clf, ModelName: lf.name}
+	}
+	sink, reopeners, err := o.openSinks(stdout, o.loaded[0].mf.Encoder().Schema().Names())
 	if err != nil {
 		return err
 	}
 	var waitWeb func() error
 	if o.web.listen != "" {
+		// The console shows the alerts of every family; its classify pages
+		// read NSL-KDD rows, so they use the NSL-KDD model (the embedded
+		// one when the sensor runs bot-iot alone).
 		wo := o.web
-		wo.threshold = o.threshold
-		webSink, wait, err := startWeb(ctx, wo, mf, modelName, log)
+		wo.threshold = -1
+		var mf *model.File
+		var name string
+		for _, lf := range o.loaded {
+			if lf.family == sensor.FamilyKDD {
+				mf, name, wo.threshold = lf.mf, lf.name, lf.threshold
+			}
+		}
+		if mf == nil {
+			if mf, name, err = (familyModel{family: sensor.FamilyKDD, flag: "--model"}).load(); err != nil {
+				sink.Close()
+				return err
+			}
+		}
+		webSink, wait, err := startWeb(ctx, wo, mf, name, log)
 		if err != nil {
 			sink.Close()
 			return err
@@ -257,7 +298,7 @@ func (o *sensorOpts) runSensor(ctx context.Context, src capture.Source, iface st
 		sink, waitWeb = alert.NewMulti(sink, webSink), wait
 	}
 	p, err := sensor.New(sensor.Config{
-		Flow: o.flowConfig(), Classifier: clf, ModelName: modelName, Sink: sink,
+		Flow: o.flowConfig(), Families: fams, Sink: sink,
 		Workers: o.workers, Batch: o.batch, BatchTimeout: o.batchTimeout, CacheSize: cacheSize(o.cache),
 		Emit: emit, Features: o.features, Interface: iface, Live: iface != "",
 		Log: func(format string, args ...any) { log.Warn().Msgf(format, args...) },
@@ -266,8 +307,10 @@ func (o *sensorOpts) runSensor(ctx context.Context, src capture.Source, iface st
 		sink.Close()
 		return err
 	}
-	log.Info().Str("model", modelName).Strs("classes", clf.Classes()).Float64("threshold", clf.Threshold()).
-		Str("blas", gemm.Backend()).Msg("cnids starting")
+	for _, f := range fams {
+		log.Info().Str("family", f.Name).Str("model", f.ModelName).Strs("classes", f.Classifier.Classes()).
+			Float64("threshold", f.Classifier.Threshold()).Str("blas", gemm.Backend()).Msg("cnids starting")
+	}
 
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
@@ -352,6 +395,7 @@ func logStats(e *zerolog.Event, s sensor.Stats) *zerolog.Event {
 		Uint64("content_bytes_dropped", s.Flow.ContentDropped).
 		Uint64("connections", s.Rows).
 		Uint64("not_kdd", s.KDD.NotKDD).
+		Uint64("botiot_flows", s.BotIoT.Flows).
 		Uint64("classified", s.Classified).
 		Uint64("cache_hits", s.CacheHits).
 		Uint64("unseen_symbols", s.Unseen).
