@@ -12,7 +12,7 @@ SEED    ?= 1
 # OpenBLAS for fast matrix products, Chromium for the web console's browser tests).
 DEBS := gcc libc6-dev pkg-config libpcap-dev libopenblas-dev iproute2 tcpreplay chromium
 
-.PHONY: help setup build test demo default-model detect cv bench bench-train experiments experiments-lstm compare-imblearn bench-balance lab2 site-model botiot-rows botiot-model botiot-detect botiot-experiments botiot-experiments-category botiot-experiments-subcategory fuzz clean
+.PHONY: help setup build test demo default-model detect cv bench bench-train experiments experiments-lstm compare-imblearn bench-balance lab2 site-model botiot-rows botiot-model botiot-detect botiot-experiments botiot-experiments-category botiot-experiments-subcategory screenshots argus fuzz clean
 
 help:
 	@echo "make setup        install the Debian packages the build needs (apt-get; sudo when not root)"
@@ -24,6 +24,8 @@ help:
 	@echo "make bench-train  training and inference speed beside PyTorch (long; needs python3-torch)"
 	@echo "make bench        sensor throughput beside argus and the read+decode floor; SYN-flood memory"
 	@echo "make experiments  the balancing matrix on NSL-KDD (long)"
+	@echo "make screenshots  the web console's screenshots (headless Chromium)"
+	@echo "make argus        BoT-IoT flows against Argus on the lab captures"
 	@echo "make experiments-lstm  the cnn-lstm with none, ros and smote on the same folds (long)"
 	@echo "make compare-imblearn  balance/ against imbalanced-learn (needs python3-imblearn)"
 	@echo "make lab2         a second lab capture set with other parameters (root; about 5 minutes)"
@@ -201,6 +203,16 @@ compare-imblearn:
 	CNIDS_IMBLEARN_COMPARE=1 $(BENCHENV) $(GO) test -run TestImblearnCompare -v -timeout 2h ./balance
 
 FUZZTIME ?= 30s
+# The web console's screenshots in docs/screenshots, taken by its browser
+# test in headless Chromium.
+screenshots:
+	$(GO) test -run '^TestBrowserEndToEnd$$' -count 1 ./web -args -screenshots
+
+# BoT-IoT flows against Argus on the lab captures (Debian's argus-server
+# and argus-client): the match rate and every difference (docs/argus.md).
+argus:
+	$(GO) run ./cmd/cnids-bench argus -lab $(SHARED)/pcaps/lab
+
 fuzz:
 	@for pkg in $$($(GO) list ./...); do \
 		for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \

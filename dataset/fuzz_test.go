@@ -149,3 +149,34 @@ func FuzzParsePort(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseLabels: a labels file either parses into ranges with ordered,
+// finite times and valid addresses, or fails with an error naming the
+// file; it never panics.
+func FuzzParseLabels(f *testing.F) {
+	f.Add([]byte("phase,start_epoch,end_epoch,attacker_ips,victim_ip,nsl_kdd_category,botiot_category,botiot_subcategory\n" +
+		"syn,1795402708.6,1795402708.9,\"10.99.0.1 10.99.0.3\",10.99.0.2,DoS,DoS,TCP\n" +
+		"normal,1795402696,1795402704,10.99.0.1,10.99.0.2,normal,Normal,Normal\n"))
+	f.Add([]byte("phase,start_epoch,end_epoch,attacker_ips,victim_ip,nsl_kdd_category\nx,2,1,::1,::2,R2L (closest; guess)\n"))
+	f.Add([]byte("\ufeffphase,start_epoch,end_epoch,attacker_ips,victim_ip,nsl_kdd_category\r\ny,NaN,1e400,1.2.3,,-\r\n"))
+	if data, err := os.ReadFile("../../shared/pcaps/lab/labels.csv"); err == nil {
+		f.Add(data)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		l, err := ParseLabels(bytes.NewReader(data), "fuzz.csv")
+		if err != nil {
+			if l != nil {
+				t.Fatalf("labels and error %v", err)
+			}
+			if !strings.Contains(err.Error(), "fuzz.csv") {
+				t.Fatalf("error does not name the file: %v", err)
+			}
+			return
+		}
+		for _, r := range l.Ranges {
+			if r.End < r.Start {
+				t.Fatalf("range %q ends before it starts: %d < %d", r.Phase, r.End, r.Start)
+			}
+		}
+	})
+}
