@@ -213,14 +213,19 @@ func TestLookupSignature(t *testing.T) {
 			t.Errorf("%s/%s: err = %v, want ErrUnknownClass", c.fam, c.class, err)
 		}
 	}
-	// IDs are unique overall; categories are unique within a family (a
-	// summary group holds one signature).
+	// IDs are unique overall; categories are unique within a label mode
+	// of a family (a summary group holds one signature).
 	ids := map[uint32]string{}
-	for fam, classes := range map[string][]string{
-		"nsl-kdd":   {"DoS", "Probe", "R2L", "U2R", "attack"},
-		"bot-iot":   {"DDoS", "DoS", "Reconnaissance", "Theft", "attack"},
-		"unsw-nb15": {"Generic", "Exploits", "Fuzzers", "DoS", "Reconnaissance", "Analysis", "Backdoor", "Shellcode", "Worms", "attack"},
+	for _, m := range []struct {
+		fam     string
+		classes []string
+	}{
+		{"nsl-kdd", []string{"DoS", "Probe", "R2L", "U2R", "attack"}},
+		{"bot-iot", []string{"DDoS", "DoS", "Reconnaissance", "Theft", "attack"}},
+		{"bot-iot", []string{"TCP", "UDP", "HTTP", "Service_Scan", "OS_Fingerprint", "Keylogging", "Data_Exfiltration"}},
+		{"unsw-nb15", []string{"Generic", "Exploits", "Fuzzers", "DoS", "Reconnaissance", "Analysis", "Backdoor", "Shellcode", "Worms", "attack"}},
 	} {
+		fam, classes := m.fam, m.classes
 		cats := map[string]string{}
 		for _, c := range classes {
 			s := mustSig(t, fam, c)

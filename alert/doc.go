@@ -145,6 +145,13 @@
 //	bot-iot    DoS             1700202  1         Attempted Denial of Service
 //	bot-iot    Reconnaissance  1700203  3         Detection of a Network Scan
 //	bot-iot    Theft           1700204  1         Information Leak
+//	bot-iot    TCP             1700211  1         Attempted Denial of Service over TCP
+//	bot-iot    UDP             1700212  1         Attempted Denial of Service over UDP
+//	bot-iot    HTTP            1700213  1         Attempted Denial of Service over HTTP
+//	bot-iot    Service_Scan    1700214  3         Detection of a Network Scan
+//	bot-iot    OS_Fingerprint  1700215  3         Attempted Information Leak
+//	bot-iot    Keylogging      1700216  1         A Network Trojan was detected
+//	bot-iot    Data_Exfiltration  1700217  1  Information Leak
 //	bot-iot    attack          1700299  2         Misc Attack
 //	unsw-nb15  Generic         1700301  2         Generic Attack
 //	unsw-nb15  Exploits        1700302  1         Attempted Exploit
@@ -157,9 +164,11 @@
 //	unsw-nb15  Worms           1700309  1         Network Worm Activity
 //	unsw-nb15  attack          1700399  2         Misc Attack
 //
-// "attack" is the class of binary models. The category is a Suricata
-// classtype description where one fits, and distinct within a family so
-// that a summary group (keyed by category) holds one signature. NSL-KDD's
+// "attack" is the class of binary models; BoT-IoT's subcategory rows serve
+// models trained by subcategory. The category is a Suricata classtype
+// description where one fits, and distinct within a model's classes so
+// that a summary group (keyed by category) holds one signature (a BoT-IoT
+// model has categories or subcategories, not both). NSL-KDD's
 // raw attack names (neptune, smurf, ...) have no rows: map them to their
 // category first.
 //

@@ -88,6 +88,16 @@ func botSigs() []sigRow {
 		{"DoS", 1700202, 1, "Attempted Denial of Service"},
 		{"Reconnaissance", 1700203, 3, "Detection of a Network Scan"},
 		{"Theft", 1700204, 1, "Information Leak"},
+		// Subcategories, for models trained with --labels subcategory.
+		// TCP, UDP and HTTP are floods (DoS or DDoS: the subcategory does
+		// not tell them apart).
+		{"TCP", 1700211, 1, "Attempted Denial of Service over TCP"},
+		{"UDP", 1700212, 1, "Attempted Denial of Service over UDP"},
+		{"HTTP", 1700213, 1, "Attempted Denial of Service over HTTP"},
+		{"Service_Scan", 1700214, 3, "Detection of a Network Scan"},
+		{"OS_Fingerprint", 1700215, 3, "Attempted Information Leak"},
+		{"Keylogging", 1700216, 1, "A Network Trojan was detected"},
+		{"Data_Exfiltration", 1700217, 1, "Information Leak"},
 		{"attack", 1700299, 2, "Misc Attack"},
 	}
 }

@@ -190,7 +190,7 @@ func TestUsageAndBadInput(t *testing.T) {
 	}
 	// bot-iot runs with its embedded model; an unknown family is a usage
 	// error that names it (TestFamilyFlags has the other combinations).
-	s, out, errOut := runCmd(t, "replay", "--log-format", "json", "--emit", "all", "--features", "bot-iot", shared(t, "pcaps", "public", "http-get.pcap"))
+	s, out, errOut := runCmd(t, "replay", "--log-format", "json", "--features", "bot-iot", shared(t, "pcaps", "public", "attack-tcp-scan-ndpi.pcap"))
 	if s != 0 || !strings.Contains(out, `"family":"bot-iot"`) || strings.Contains(out, `"family":"nsl-kdd"`) {
 		t.Errorf("bot-iot: status %d, stdout %.300s, stderr %s", s, out, errOut)
 	}
