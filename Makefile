@@ -99,8 +99,8 @@ experiments: build
 		--methods none,ros,rus,smote,borderline-smote1,adasyn,smote-enn,smote-tomek,class-weight,gan \
 		--folds 3 --repeats 1 --epochs 10 --patience 3 --seed $(SEED) --out $(OUT)/experiments-nsl-kdd
 
-# The cnn-lstm on the same folds, with the main methods (long: about
-# 5 minutes a fit on 2 cores).
+# The cnn-lstm on the same folds, with the main methods (long: 3 to 4
+# minutes a fit on 2 cores).
 experiments-lstm: build
 	$(BIN)/cnids-train experiments --dataset nsl-kdd --train $(KDD) --archs cnn-lstm --methods none,ros,smote \
 		--folds 3 --repeats 1 --epochs 10 --patience 3 --seed $(SEED) --out $(OUT)/experiments-nsl-kdd-lstm
