@@ -24,10 +24,15 @@ import (
 //go:embed models/*.model
 var embeddedModels embed.FS
 
-// familyModelFile names each family's embedded default model.
-var familyModelFile = map[string]string{
-	sensor.FamilyKDD:    "nsl-kdd-cnn.model",
-	sensor.FamilyBotIoT: "bot-iot-cnn.model",
+// familyModelFile names a family's embedded default model.
+func familyModelFile(family string) string {
+	switch family {
+	case sensor.FamilyKDD:
+		return "nsl-kdd-cnn.model"
+	case sensor.FamilyBotIoT:
+		return "bot-iot-cnn.model"
+	}
+	return ""
 }
 
 // parseFamilies parses --features: one family, or with multi several
@@ -110,7 +115,7 @@ func (fm familyModel) load() (*model.File, string, error) {
 	var data []byte
 	var src, base string
 	if fm.path == "" {
-		name := familyModelFile[fm.family]
+		name := familyModelFile(fm.family)
 		var err error
 		data, err = embeddedModels.ReadFile("models/" + name)
 		if errors.Is(err, fs.ErrNotExist) {
