@@ -2,18 +2,11 @@ package features
 
 import (
 	"bytes"
-	"errors"
 	"flag"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/gopacket/gopacket/pcapgo"
-
-	"github.com/cnids/cnids/flow"
-	"github.com/cnids/cnids/internal/sharedtest"
 )
 
 var updateGolden = flag.Bool("update", false, "rewrite the golden files of features/testdata")
@@ -30,47 +23,10 @@ var botGoldenCaptures = []string{"probe-nmap-os"}
 // the CSV file (header and rows).
 func botCaptureCSV(t *testing.T, name string) []byte {
 	t.Helper()
-	path := sharedtest.Path(t, "pcaps", "lab", name+".pcap")
-	fh, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fh.Close()
-	pr, err := pcapgo.NewReader(fh)
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	tab, err := flow.NewTable(t.Context(), flow.Config{Shards: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan []flow.Conn, 1)
-	go func() {
-		var all []flow.Conn
-		for b := range tab.Out() {
-			all = append(all, b...)
-			tab.Recycle(b)
-		}
-		done <- all
-	}()
-	for n := uint64(1); ; n++ {
-		data, ci, err := pr.ReadPacketData()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatalf("%s: packet %d: %v", path, n, err)
-		}
-		if err := tab.Packet(data, pr.LinkType(), ci.Timestamp.UnixNano(), name, n); err != nil {
-			t.Fatalf("%s: packet %d: %v", path, n, err)
-		}
-	}
-	if err := tab.Close(); err != nil {
-		t.Fatal(err)
-	}
-	conns := <-done
+	conns := pcapConns(t, "lab/"+name+".pcap")
 	rows := btRows(t, newBotIoT(t, BotIoTConfig{Identifiers: true}), conns)
 	out := append(AppendBotIoTHeader(nil, false), '\n')
+	var err error
 	for i := range rows {
 		if out, err = AppendBotIoT(out, &rows[i]); err != nil {
 			t.Fatalf("row %d: %v", i+1, err)

@@ -220,15 +220,22 @@ func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }
 
-func (s *Server) loginPage(w http.ResponseWriter, r *http.Request, status int, d authData, notice, errMsg string) {
+// authPage renders one of the pages seen before signing in (login,
+// signup, setup), with the pre-session CSRF token its form carries.
+func (s *Server) authPage(w http.ResponseWriter, r *http.Request, status int, page string, pd *pageData) {
 	tok, err := s.preToken(w, r)
 	if err != nil {
 		s.fail(w, r, nil, http.StatusInternalServerError, "Could not make a security token.")
 		return
 	}
+	pd.Nav, pd.CSRF = page, tok
+	s.render(w, status, page, pd)
+}
+
+func (s *Server) loginPage(w http.ResponseWriter, r *http.Request, status int, d authData, notice, errMsg string) {
 	d.Signup, _ = s.store.SignupEnabled()
 	d.SetupOpen = s.SetupToken() != ""
-	s.render(w, status, "login", &pageData{Title: "Sign in", Nav: "login", CSRF: tok, Notice: notice, Error: errMsg, Data: d})
+	s.authPage(w, r, status, "login", &pageData{Title: "Sign in", Notice: notice, Error: errMsg, Data: d})
 }
 
 func (s *Server) handleLoginPage(w http.ResponseWriter, r *http.Request) {
@@ -369,12 +376,7 @@ func (s *Server) handleSetupPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, nil, http.StatusNotFound, "The setup is done: an account exists. Sign in, or ask an admin.")
 		return
 	}
-	tok, err := s.preToken(w, r)
-	if err != nil {
-		s.fail(w, r, nil, http.StatusInternalServerError, "Could not make a security token.")
-		return
-	}
-	s.render(w, http.StatusOK, "setup", &pageData{Title: "Create the first admin", Nav: "setup", CSRF: tok, Data: authData{}})
+	s.authPage(w, r, http.StatusOK, "setup", &pageData{Title: "Create the first admin", Data: authData{}})
 }
 
 func (s *Server) handleSetup(w http.ResponseWriter, r *http.Request) {
@@ -388,8 +390,7 @@ func (s *Server) handleSetup(w http.ResponseWriter, r *http.Request) {
 	}
 	d := authData{Name: r.PostFormValue("name")}
 	again := func(status int, msg string) {
-		tok, _ := s.preToken(w, r)
-		s.render(w, status, "setup", &pageData{Title: "Create the first admin", Nav: "setup", CSRF: tok, Error: msg, Data: d})
+		s.authPage(w, r, status, "setup", &pageData{Title: "Create the first admin", Error: msg, Data: d})
 	}
 	if !tokenEqual(strings.TrimSpace(r.PostFormValue("token")), want) {
 		s.cfg.Log.Warn().Str("client", clientAddr(r.RemoteAddr).String()).Msg("setup: wrong token")
@@ -434,12 +435,7 @@ func (s *Server) handleSignupPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, nil, http.StatusForbidden, "Sign-up is off. Ask an admin for an account.")
 		return
 	}
-	tok, err := s.preToken(w, r)
-	if err != nil {
-		s.fail(w, r, nil, http.StatusInternalServerError, "Could not make a security token.")
-		return
-	}
-	s.render(w, http.StatusOK, "signup", &pageData{Title: "Sign up", Nav: "signup", CSRF: tok, Data: authData{}})
+	s.authPage(w, r, http.StatusOK, "signup", &pageData{Title: "Sign up", Data: authData{}})
 }
 
 func (s *Server) handleSignup(w http.ResponseWriter, r *http.Request) {
@@ -452,8 +448,7 @@ func (s *Server) handleSignup(w http.ResponseWriter, r *http.Request) {
 	}
 	d := authData{Name: r.PostFormValue("name")}
 	again := func(status int, msg string) {
-		tok, _ := s.preToken(w, r)
-		s.render(w, status, "signup", &pageData{Title: "Sign up", Nav: "signup", CSRF: tok, Error: msg, Data: d})
+		s.authPage(w, r, status, "signup", &pageData{Title: "Sign up", Error: msg, Data: d})
 	}
 	pw := r.PostFormValue("password")
 	if pw != r.PostFormValue("confirm") {

@@ -1,9 +1,7 @@
 package web
 
 import (
-	"bufio"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/json"
 	"flag"
@@ -49,24 +47,17 @@ func chromium() string {
 // service, flag...), without the label and difficulty.
 func kddRow(t *testing.T, label, prefix string) []string {
 	t.Helper()
-	f, err := os.Open(shared(t, "datasets", "nsl-kdd", "KDDTrain+_20Percent.txt.gz"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sc := bufio.NewScanner(zr)
-	for sc.Scan() {
-		fs := strings.Split(sc.Text(), ",")
-		if len(fs) == 43 && fs[41] == label && strings.HasPrefix(sc.Text(), prefix) {
-			return fs
+	var row []string
+	scanKDD(t, func(l string) bool {
+		if fs := strings.Split(l, ","); len(fs) == 43 && fs[41] == label && strings.HasPrefix(l, prefix) {
+			row = fs
 		}
+		return row == nil
+	})
+	if row == nil {
+		t.Fatalf("no %s row starting %q in KDDTrain+_20Percent", label, prefix)
 	}
-	t.Fatalf("no %s row starting %q in KDDTrain+_20Percent", label, prefix)
-	return nil
+	return row
 }
 
 // writeReport makes a training report folder the way cnids-train fit

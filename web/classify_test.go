@@ -35,8 +35,9 @@ const (
 	normalRow  = "0,tcp,http,SF,232,8153,0,0,0,0,0,1,0,0,0,0,0,0,0,0,0,0,5,5,0.20,0.20,0.00,0.00,1.00,0.00,0.00,30,255,1.00,0.00,0.03,0.04,0.03,0.01,0.00,0.01,normal,21"
 )
 
-// kddLines returns the first n lines of the 20 % NSL-KDD training file.
-func kddLines(t testing.TB, n int) []string {
+// scanKDD calls line with each line of the 20 % NSL-KDD training file
+// until it returns false.
+func scanKDD(t testing.TB, line func(string) bool) {
 	t.Helper()
 	f, err := os.Open(shared(t, "datasets", "nsl-kdd", "KDDTrain+_20Percent.txt.gz"))
 	if err != nil {
@@ -47,13 +48,24 @@ func kddLines(t testing.TB, n int) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out []string
 	sc := bufio.NewScanner(zr)
-	for len(out) < n && sc.Scan() {
-		out = append(out, sc.Text())
+	for sc.Scan() && line(sc.Text()) {
 	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// kddLines returns the first n lines of the 20 % NSL-KDD training file.
+func kddLines(t testing.TB, n int) []string {
+	t.Helper()
+	var out []string
+	scanKDD(t, func(l string) bool {
+		out = append(out, l)
+		return len(out) < n
+	})
 	if len(out) < n {
-		t.Fatalf("%d lines, want %d: %v", len(out), n, sc.Err())
+		t.Fatalf("%d lines, want %d", len(out), n)
 	}
 	return out
 }

@@ -138,28 +138,12 @@ func cmdExtract(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 		_, err = w.Write(append(buf, '\n'))
 		return err
 	}
-	var failed bool
-	for _, files := range groups {
-		src, err := capture.OpenFiles(files, capture.FileOptions{})
-		if err != nil {
-			return err
-		}
-		p, err := sensor.New(sensor.Config{Flow: o.flowConfig(), Rows: row})
-		if err != nil {
-			return err
-		}
-		st, err := p.Run(ctx, src)
-		src.Close()
-		for _, e := range src.Errs() {
-			fmt.Fprintf(stderr, "cnids extract: %v\n", e)
-		}
-		if err != nil {
-			return err
-		}
-		if st.Capture.FilesFailed > 0 {
-			failed = true
-		}
-		fmt.Fprintf(stderr, "cnids extract: %s: %d packets, %d connections, %d rows\n", strings.Join(files, " "), st.Capture.Received, st.Flow.FlowsCreated, st.Rows)
+	failed, err := runExtract(ctx, groups, sensor.Config{Flow: o.flowConfig(), Rows: row}, stderr,
+		func(st sensor.Stats) string {
+			return fmt.Sprintf("%d packets, %d connections, %d rows", st.Capture.Received, st.Flow.FlowsCreated, st.Rows)
+		})
+	if err != nil {
+		return err
 	}
 	if err := w.Flush(); err != nil {
 		return err
@@ -168,4 +152,33 @@ func cmdExtract(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 		return errFailedInputs
 	}
 	return nil
+}
+
+// runExtract runs a row-writing pipeline made from cfg over each group of
+// files in turn (fresh flows and windows per group), reporting unreadable
+// inputs and each group's counters (summary) on stderr. failed reports
+// whether some input could not be read.
+func runExtract(ctx context.Context, groups [][]string, cfg sensor.Config, stderr io.Writer, summary func(sensor.Stats) string) (failed bool, err error) {
+	for _, files := range groups {
+		src, err := capture.OpenFiles(files, capture.FileOptions{})
+		if err != nil {
+			return failed, err
+		}
+		p, err := sensor.New(cfg)
+		if err != nil {
+			src.Close()
+			return failed, err
+		}
+		st, err := p.Run(ctx, src)
+		src.Close()
+		for _, e := range src.Errs() {
+			fmt.Fprintf(stderr, "cnids extract: %v\n", e)
+		}
+		if err != nil {
+			return failed, err
+		}
+		failed = failed || st.Capture.FilesFailed > 0
+		fmt.Fprintf(stderr, "cnids extract: %s: %s\n", strings.Join(files, " "), summary(st))
+	}
+	return failed, nil
 }

@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"strings"
 
-	"github.com/cnids/cnids/capture"
 	"github.com/cnids/cnids/dataset"
 	"github.com/cnids/cnids/features"
 	"github.com/cnids/cnids/flow"
@@ -91,34 +89,16 @@ func extractBotIoT(ctx context.Context, o *sensorOpts, groups [][]string, labels
 		_, err = w.Write(append(buf, '\n'))
 		return err
 	}
-	var failed bool
-	for _, files := range groups {
-		src, err := capture.OpenFiles(files, capture.FileOptions{})
-		if err != nil {
-			return err
-		}
-		p, err := sensor.New(sensor.Config{
-			Flow:     o.flowConfig(),
-			BotIoT:   features.BotIoTConfig{Identifiers: true},
-			Families: []sensor.Family{{Name: sensor.FamilyBotIoT, Rows: row}},
-		})
-		if err != nil {
-			src.Close()
-			return err
-		}
-		st, err := p.Run(ctx, src)
-		src.Close()
-		for _, e := range src.Errs() {
-			fmt.Fprintf(stderr, "cnids extract: %v\n", e)
-		}
-		if err != nil {
-			return err
-		}
-		if st.Capture.FilesFailed > 0 {
-			failed = true
-		}
-		fmt.Fprintf(stderr, "cnids extract: %s: %d packets, %d connections, %d BoT-IoT flows\n",
-			strings.Join(files, " "), st.Capture.Received, st.BotIoT.Conns, st.BotIoT.Flows)
+	cfg := sensor.Config{
+		Flow:     o.flowConfig(),
+		BotIoT:   features.BotIoTConfig{Identifiers: true},
+		Families: []sensor.Family{{Name: sensor.FamilyBotIoT, Rows: row}},
+	}
+	failed, err := runExtract(ctx, groups, cfg, stderr, func(st sensor.Stats) string {
+		return fmt.Sprintf("%d packets, %d connections, %d BoT-IoT flows", st.Capture.Received, st.BotIoT.Conns, st.BotIoT.Flows)
+	})
+	if err != nil {
+		return err
 	}
 	if err := w.Flush(); err != nil {
 		return err
