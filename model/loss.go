@@ -48,18 +48,8 @@ func (s SoftmaxCrossEntropy[T]) Loss(logits []T, y []int32, batch int, dlogits [
 		if c < 0 || c >= k {
 			panic(fmt.Sprintf("model: label %d of row %d is outside [0, %d)", c, n, k))
 		}
-		w := 1.0
-		if s.Weights != nil {
-			w = float64(s.Weights[c])
-		}
-		m := float64(row[0])
-		for _, v := range row[1:] {
-			m = max(m, float64(v))
-		}
-		var z float64
-		for _, v := range row {
-			z += math.Exp(float64(v) - m)
-		}
+		w := s.weight(c)
+		m, z := maxSumExp(row)
 		lse := m + math.Log(z)
 		total += w * (lse - float64(row[c]))
 		wsum += w
@@ -75,19 +65,8 @@ func (s SoftmaxCrossEntropy[T]) Loss(logits []T, y []int32, batch int, dlogits [
 			row := logits[n*k : (n+1)*k]
 			d := dlogits[n*k : (n+1)*k]
 			c := int(y[n])
-			w := 1.0
-			if s.Weights != nil {
-				w = float64(s.Weights[c])
-			}
-			m := float64(row[0])
-			for _, v := range row[1:] {
-				m = max(m, float64(v))
-			}
-			var z float64
-			for _, v := range row {
-				z += math.Exp(float64(v) - m)
-			}
-			scale := w / wsum
+			m, z := maxSumExp(row)
+			scale := s.weight(c) / wsum
 			for j, v := range row {
 				p := math.Exp(float64(v)-m) / z
 				if j == c {
@@ -98,6 +77,27 @@ func (s SoftmaxCrossEntropy[T]) Loss(logits []T, y []int32, batch int, dlogits [
 		}
 	}
 	return total / wsum
+}
+
+// weight returns the weight of class c (1 without Weights).
+func (s SoftmaxCrossEntropy[T]) weight(c int) float64 {
+	if s.Weights == nil {
+		return 1
+	}
+	return float64(s.Weights[c])
+}
+
+// maxSumExp returns the largest logit m of a row and sum(exp(v - m)), in
+// float64: log-sum-exp is m + log(z), and softmax is exp(v - m) / z.
+func maxSumExp[T Float](row []T) (m, z float64) {
+	m = float64(row[0])
+	for _, v := range row[1:] {
+		m = max(m, float64(v))
+	}
+	for _, v := range row {
+		z += math.Exp(float64(v) - m)
+	}
+	return m, z
 }
 
 // Softmax writes the row-wise softmax of batch rows of k logits into
